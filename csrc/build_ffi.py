@@ -1,0 +1,45 @@
+"""cffi build script (out-of-line API mode) for the pynncomp C core.
+
+Named in setup.py as ``cffi_modules=["csrc/build_ffi.py:ffibuilder"]``, so
+``pip install .`` and ``pip install -e .`` compile it into the extension
+module ``pynncomp._pynncomp_c``.  The C declarations are read from
+``csrc/pynncomp.h``, the single declaration of the C API: its preprocessor
+lines are dropped (cdef does not take them) and the rest goes to ``cdef``.
+
+The extension is marked optional: where no compiler is present the install
+still succeeds and pynncomp runs its NumPy kernels (see pynncomp/kernels).
+
+Run directly (``python csrc/build_ffi.py``) to compile in place for a quick
+experiment.
+"""
+import pathlib
+
+from cffi import FFI
+
+CSRC = pathlib.Path(__file__).resolve().parent
+HEADER = CSRC / "pynncomp.h"
+
+
+def cdef_text(header=HEADER):
+    """The header without its preprocessor lines, as cffi's cdef wants it."""
+    lines = header.read_text().splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(cdef_text())
+ffibuilder.set_source(
+    "pynncomp._pynncomp_c",
+    '#include "pynncomp.h"',
+    # Relative paths: setuptools wants sources inside the project tree.
+    sources=["csrc/pynncomp.c"],
+    include_dirs=["csrc"],
+    depends=["csrc/pynncomp.h", "csrc/kernels_real.h"],
+    # -O3 lets gcc vectorise the lookup loop; no -ffast-math, so sums keep
+    # IEEE semantics and the C results stay comparable with the NumPy twins.
+    extra_compile_args=["-O3", "-std=c99"],
+    optional=True,
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,233 @@
+"""The compute kernels of pynncomp, checked at the door.
+
+Two backends compute the same functions:
+
+* ``"c"`` — the C core in ``csrc/``, compiled by cffi when the package is
+  installed (``pynncomp/kernels/_c.py`` wraps it);
+* ``"numpy"`` — the NumPy twins in :mod:`pynncomp.kernels.reference`, the
+  specification and test oracle of the C code.
+
+The active backend is the C one when it was built, else NumPy (with one
+warning saying how to build).  ``PYNNCOMP_BACKEND=numpy`` forces NumPy,
+``PYNNCOMP_BACKEND=c`` makes a missing C core an error.  Every public function
+here validates its arguments (see :mod:`pynncomp.kernels._validate`) and
+takes ``backend=None`` (the active one), ``"c"`` or ``"numpy"``.
+"""
+import os
+import warnings
+
+import numpy as np
+
+from . import reference
+from ._validate import (
+    INT32_MAX,
+    UINT32_MAX,
+    check_csr,
+    check_float_array,
+    check_int,
+    check_int_array,
+    check_sign,
+)
+
+KERNELS = (
+    "hash_buckets",
+    "hashed_lookup",
+    "bucket_accumulate",
+    "sparse_matmul",
+    "sparse_matmul_t",
+    "sparse_weight_grad",
+)
+BACKENDS = ("c", "numpy")
+BUILD_HINT = (
+    "reinstall with a C compiler present (`pip install -e .` compiles csrc/ "
+    "through cffi); until then pynncomp runs its NumPy kernels"
+)
+
+
+def _load_c():
+    """The C wrappers, or the reason they cannot be had."""
+    try:
+        from . import _c
+    except ImportError as exc:
+        return None, str(exc)
+    return _c, None
+
+
+def _choose_backend():
+    requested = os.environ.get("PYNNCOMP_BACKEND", "auto").strip().lower() or "auto"
+    if requested not in ("auto",) + BACKENDS:
+        raise ValueError(f"PYNNCOMP_BACKEND must be one of auto, c, numpy; got {requested!r}")
+    c_module, why = _load_c()
+    if requested == "numpy":
+        return "numpy", c_module
+    if c_module is None:
+        if requested == "c":
+            raise ImportError(f"PYNNCOMP_BACKEND=c but the C core is not built ({why}); {BUILD_HINT}")
+        warnings.warn(f"pynncomp: C core not available ({why}); {BUILD_HINT}", RuntimeWarning, stacklevel=3)
+        return "numpy", None
+    return "c", c_module
+
+
+ACTIVE_BACKEND, _c_module = _choose_backend()
+
+
+def c_available():
+    """True when the C core was built and imports."""
+    return _c_module is not None
+
+
+def _impl(backend):
+    name = ACTIVE_BACKEND if backend is None else backend
+    if name == "numpy":
+        return reference
+    if name == "c":
+        if _c_module is None:
+            raise ValueError(f"backend 'c' was asked for but the C core is not built; {BUILD_HINT}")
+        return _c_module
+    raise ValueError(f"backend must be None, 'c' or 'numpy', got {backend!r}")
+
+
+def hash_buckets(n_in, n_out, K, seed, *, backend=None):
+    """HashedNet bucket index and sign of every virtual weight.
+
+    .. math:: h(i, j) = \\mathrm{xxh32}(i, j; s) \\bmod K, \\qquad
+              \\xi(i, j) = 1 - 2\\,[\\mathrm{xxh32}(i, j; s \\oplus
+              \\mathtt{0x9E3779B9}) \\ge 2^{31}]
+
+    (Chen et al. 2015, section 4; METHODS.md section 4.)
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Shape of the virtual weight matrix V (each in [0, 2**32 - 1]).
+    K : int
+        Number of real weights (buckets), in [1, 2**31 - 1].
+    seed : int
+        Layer seed in [0, 2**32 - 1].
+
+    Returns
+    -------
+    bucket : int32 ndarray (n_in, n_out), values in [0, K)
+    sign : int8 ndarray (n_in, n_out), values -1 or +1
+    """
+    n_in = check_int("n_in", n_in, 0, UINT32_MAX)
+    n_out = check_int("n_out", n_out, 0, UINT32_MAX)
+    K = check_int("K", K, 1, INT32_MAX)
+    seed = check_int("seed", seed, 0, UINT32_MAX)
+    return _impl(backend).hash_buckets(n_in, n_out, K, seed)
+
+
+def hashed_lookup(w, bucket, sign, *, backend=None):
+    """Virtual weight matrix of a HashedNet layer, ``V = ξ ⊙ w[h]``.
+
+    Parameters
+    ----------
+    w : float32 or float64 ndarray (K,)
+        Real weights, K >= 1.
+    bucket : integer ndarray, any shape S, values in [0, K)
+    sign : integer ndarray of shape S, values -1 or +1
+
+    Returns
+    -------
+    V : ndarray of shape S and the dtype of ``w``
+    """
+    w = check_float_array("w", w, 1)
+    if w.shape[0] < 1:
+        raise ValueError("w must hold at least one real weight (K >= 1), got shape (0,)")
+    bucket = check_int_array("bucket", bucket, None, 0, w.shape[0] - 1, np.int32)
+    sign = check_sign("sign", sign, bucket.shape)
+    return _impl(backend).hashed_lookup(w, bucket, sign)
+
+
+def bucket_accumulate(dV, bucket, sign, K, *, backend=None):
+    """Gradient of a HashedNet layer's real weights.
+
+    .. math:: \\frac{\\partial L}{\\partial w_k} = \\sum_{(i,j):\\,h(i,j)=k}
+              \\xi(i, j)\\, \\frac{\\partial L}{\\partial V_{ij}}
+
+    Parameters
+    ----------
+    dV : float32 or float64 ndarray, any shape S
+        Gradient with respect to the virtual weights.
+    bucket : integer ndarray of shape S, values in [0, K)
+    sign : integer ndarray of shape S, values -1 or +1
+    K : int >= 1
+
+    Returns
+    -------
+    dw : ndarray (K,) in the dtype of ``dV``
+    """
+    dV = check_float_array("dV", dV, None)
+    K = check_int("K", K, 1, INT32_MAX)
+    bucket = check_int_array("bucket", bucket, None, 0, K - 1, np.int32)
+    if bucket.shape != dV.shape:
+        raise ValueError(f"bucket must have the shape of dV {dV.shape}, got {bucket.shape}")
+    sign = check_sign("sign", sign, bucket.shape)
+    return _impl(backend).bucket_accumulate(dV, bucket, sign, K)
+
+
+def sparse_matmul(X, indptr, indices, data, n_out, *, backend=None):
+    """Forward of a pruned dense layer from its kept weights: ``Y = X · (W ⊙ M)``.
+
+    Parameters
+    ----------
+    X : float32 or float64 ndarray (B, n_in)
+    indptr : integer ndarray (n_in + 1,)
+    indices : integer ndarray (nnz,), column indices in [0, n_out)
+    data : ndarray (nnz,), the dtype of X
+        The kept weights of W (n_in, n_out) in canonical CSR over its rows.
+    n_out : int >= 0
+
+    Returns
+    -------
+    Y : ndarray (B, n_out)
+    """
+    X = check_float_array("X", X, 2)
+    n_out = check_int("n_out", n_out, 0, INT32_MAX)
+    data = check_float_array("data", data, 1, X.dtype)
+    indptr, indices = check_csr(indptr, indices, X.shape[1], n_out, data)
+    return _impl(backend).sparse_matmul(X, indptr, indices, data, n_out)
+
+
+def sparse_matmul_t(dY, indptr, indices, data, n_in, *, backend=None):
+    """Backward of a pruned dense layer to its input: ``dX = dY · (W ⊙ M)ᵀ``.
+
+    Parameters
+    ----------
+    dY : float32 or float64 ndarray (B, n_out)
+    indptr, indices, data : the CSR of the kept weights (see ``sparse_matmul``)
+    n_in : int >= 0
+
+    Returns
+    -------
+    dX : ndarray (B, n_in)
+    """
+    dY = check_float_array("dY", dY, 2)
+    n_in = check_int("n_in", n_in, 0, INT32_MAX)
+    data = check_float_array("data", data, 1, dY.dtype)
+    indptr, indices = check_csr(indptr, indices, n_in, dY.shape[1], data)
+    return _impl(backend).sparse_matmul_t(dY, indptr, indices, data, n_in)
+
+
+def sparse_weight_grad(X, dY, indptr, indices, *, backend=None):
+    """Gradient of a pruned dense layer's kept weights, and only those.
+
+    .. math:: \\frac{\\partial L}{\\partial W_{ij}} = \\sum_b X_{bi}\\, dY_{bj}
+              \\quad \\text{for } M_{ij} = 1
+
+    Parameters
+    ----------
+    X : float32 or float64 ndarray (B, n_in)
+    dY : ndarray (B, n_out), the dtype of X
+    indptr, indices : the CSR pattern of the kept weights
+
+    Returns
+    -------
+    ddata : ndarray (nnz,), in the order of ``indices``
+    """
+    X = check_float_array("X", X, 2)
+    dY = check_float_array("dY", dY, 2, X.dtype)
+    if dY.shape[0] != X.shape[0]:
+        raise ValueError(f"dY must have as many rows as X ({X.shape[0]}), got shape {dY.shape}")
+    indptr, indices = check_csr(indptr, indices, X.shape[1], dY.shape[1])
+    return _impl(backend).sparse_weight_grad(X, dY, indptr, indices)

@@ -1,0 +1,119 @@
+"""NumPy twins of the C kernels: the specification and the test oracle.
+
+Each function here has exactly the signature of its C counterpart in
+``pynncomp/kernels/_c.py`` (and of the declaration in ``csrc/pynncomp.h``).
+Arguments are assumed already validated by the public wrappers in
+:mod:`pynncomp.kernels`; call those, not these, from user code.
+
+The HashedNet hash (Chen et al. 2015, "Compressing Neural Networks with the
+Hashing Trick", section 4; METHODS.md section 4) is xxHash32 (Collet) of the
+8-byte little-endian message ``(uint32 i, uint32 j)``::
+
+    bucket[i, j] = xxh32(i, j; seed) mod K
+    sign[i, j]   = +1 if xxh32(i, j; seed ^ 0x9E3779B9) < 2**31 else -1
+
+The sign hash uses an independent seed, as ξ must be independent of h.  The
+``mod K`` has a bias of at most K / 2**32 between buckets, negligible for the
+K of a HashedNet layer (K <= a few million).
+"""
+import numpy as np
+
+PRIME32_1 = np.uint32(2654435761)
+PRIME32_2 = np.uint32(2246822519)
+PRIME32_3 = np.uint32(3266489917)
+PRIME32_4 = np.uint32(668265263)
+PRIME32_5 = np.uint32(374761393)
+SIGN_SEED_XOR = 0x9E3779B9
+
+
+def _rotl32(x, r):
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
+
+
+def xxh32_pair(i, j, seed):
+    """xxHash32 of the 8 bytes ``uint32le(i) + uint32le(j)`` with ``seed``.
+
+    Inputs shorter than 16 bytes skip xxHash32's four-lane stripe loop, so
+    the whole algorithm is: start from ``seed + PRIME32_5 + length``, mix in
+    each 4-byte word, then the final avalanche.  ``i`` and ``j`` broadcast;
+    the result is ``uint32``.
+    """
+    i = np.asarray(i, dtype=np.uint32)
+    j = np.asarray(j, dtype=np.uint32)
+    start = np.uint32((int(seed) + int(PRIME32_5) + 8) & 0xFFFFFFFF)
+    h = np.full(np.broadcast_shapes(i.shape, j.shape), start, dtype=np.uint32)
+    with np.errstate(over="ignore"):  # uint32 arithmetic wraps modulo 2**32, as in C
+        for word in (i, j):
+            h = _rotl32(h + word * PRIME32_3, 17) * PRIME32_4
+        h ^= h >> np.uint32(15)
+        h *= PRIME32_2
+        h ^= h >> np.uint32(13)
+        h *= PRIME32_3
+        h ^= h >> np.uint32(16)
+    return h
+
+
+def hash_buckets(n_in, n_out, K, seed):
+    """Bucket index h(i, j) in [0, K) and sign ξ(i, j) in {-1, +1}.
+
+    Returns ``(bucket, sign)``: ``int32`` and ``int8`` arrays of shape
+    ``(n_in, n_out)``.
+    """
+    i = np.arange(n_in, dtype=np.uint32)[:, None]
+    j = np.arange(n_out, dtype=np.uint32)[None, :]
+    bucket = (xxh32_pair(i, j, seed) % np.uint32(K)).astype(np.int32)
+    sign_bits = xxh32_pair(i, j, (seed ^ SIGN_SEED_XOR) & 0xFFFFFFFF) >> np.uint32(31)
+    sign = (1 - 2 * sign_bits.astype(np.int8)).astype(np.int8)
+    return bucket, sign
+
+
+def hashed_lookup(w, bucket, sign):
+    """Virtual weights of a HashedNet layer: ``V[i, j] = ξ(i, j) · w[h(i, j)]``.
+
+    ``w`` (K,), ``bucket`` and ``sign`` any shape S; returns V of shape S and
+    the dtype of ``w``.
+    """
+    return sign.astype(w.dtype) * w[bucket]
+
+
+def bucket_accumulate(dV, bucket, sign, K):
+    """Gradient of the real weights: ``dw[k] = Σ_{h(i,j)=k} ξ(i, j) · dV[i, j]``.
+
+    ``dV``, ``bucket``, ``sign`` of one shape; returns ``dw`` (K,) in the dtype
+    of ``dV``.  ``np.bincount`` sums in float64 in index order.
+    """
+    signed = (sign.astype(dV.dtype) * dV).ravel()
+    dw = np.bincount(bucket.ravel(), weights=signed, minlength=K)
+    return dw.astype(dV.dtype, copy=False)
+
+
+def _dense_from_csr(indptr, indices, data, n_in, n_out):
+    """The dense matrix ``W ⊙ M`` that a CSR pattern stands for."""
+    W = np.zeros((n_in, n_out), dtype=data.dtype)
+    rows = np.repeat(np.arange(n_in), np.diff(indptr))
+    W[rows, indices] = data
+    return W
+
+
+def sparse_matmul(X, indptr, indices, data, n_out):
+    """Forward of a pruned dense layer: ``Y = X · (W ⊙ M)``.
+
+    ``X`` (B, n_in); CSR of the kept weights over the rows of W; returns
+    ``Y`` (B, n_out).
+    """
+    return X @ _dense_from_csr(indptr, indices, data, X.shape[1], n_out)
+
+
+def sparse_matmul_t(dY, indptr, indices, data, n_in):
+    """Backward to the input: ``dX = dY · (W ⊙ M)ᵀ``; returns (B, n_in)."""
+    return dY @ _dense_from_csr(indptr, indices, data, n_in, dY.shape[1]).T
+
+
+def sparse_weight_grad(X, dY, indptr, indices):
+    """Weight gradient at the kept positions only.
+
+    ``ddata[p] = Σ_b X[b, i] · dY[b, indices[p]]`` for p in row i; returns
+    ``ddata`` (nnz,), the entries of ``Xᵀ · dY`` where the mask is 1.
+    """
+    rows = np.repeat(np.arange(X.shape[1]), np.diff(indptr))
+    return np.einsum("bp,bp->p", X[:, rows], dY[:, indices])
