@@ -76,6 +76,16 @@ def c_available():
     return _c_module is not None
 
 
+def active():
+    """The active backend's unchecked kernels (``reference`` or ``_c``).
+
+    For layers that validated their index arrays once at construction and
+    call the kernels every step: they skip the per-call checks, which cost
+    as much as the kernels themselves on small layers.
+    """
+    return _impl(None)
+
+
 def _impl(backend):
     name = ACTIVE_BACKEND if backend is None else backend
     if name == "numpy":
