@@ -42,10 +42,10 @@ def numerical_gradient(f, x, eps=EPS):
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError("x must be a float64 numpy.ndarray (finite differences need float64)")
+    if not x.flags.c_contiguous:
+        raise ValueError("x must be C-contiguous so that it can be nudged in place")
     grad = np.zeros_like(x)
     flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
-    if not np.shares_memory(flat_x, x):
-        raise ValueError("x must be contiguous so that it can be nudged in place")
     for t in range(flat_x.size):
         old = flat_x[t]
         flat_x[t] = old + eps
@@ -66,6 +66,8 @@ def numerical_second_derivative(f, x, eps=1e-4):
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError("x must be a float64 numpy.ndarray (finite differences need float64)")
+    if not x.flags.c_contiguous:
+        raise ValueError("x must be C-contiguous so that it can be nudged in place")
     hess = np.zeros_like(x)
     flat_x, flat_h = x.reshape(-1), hess.reshape(-1)
     f_zero = f()
