@@ -6,6 +6,7 @@ Every layer follows the contract of :mod:`pynncomp.nn.base`:
 """
 from .activations import Dropout, Flatten, ReLU
 from .base import Layer
+from .conv import Conv2D, MaxPool2D
 from .dense import Dense, SparseDense
 from .hashed import HashedDense
 from .loss import SoftmaxCrossEntropy
@@ -17,6 +18,8 @@ from .sequential import Sequential
 __all__ = [
     "Layer",
     "Dense",
+    "Conv2D",
+    "MaxPool2D",
     "SparseDense",
     "HashedDense",
     "ReLU",
@@ -31,11 +34,3 @@ __all__ = [
     "obd_hessian",
     "obd_saliency",
 ]
-
-try:
-    from .conv import Conv2D, MaxPool2D
-except ModuleNotFoundError as exc:  # only a missing conv.py is tolerated, not an error inside it
-    if exc.name != f"{__name__}.conv":
-        raise
-else:
-    __all__ += ["Conv2D", "MaxPool2D"]
