@@ -49,6 +49,13 @@ void pnc_bucket_accumulate_f64(const double *dV, const int32_t *bucket,
  *   backward     dX = dY (W*M)^T    dY (B x n_out), dX (B x n_in)
  *   weight grad  dW[i, indices[p]] = sum_b X[b, i] dY[b, indices[p]]
  *                only at kept positions: ddata (nnz)
+ *
+ * Each output entry is one sum taken in a fixed order: over i ascending
+ * (forward), over p ascending (backward), over b ascending (weight grad), in
+ * the output's precision.  Zero inputs X[b, i] may be skipped; for finite
+ * values that changes no bit (with an inf or NaN kept weight, a zero input
+ * may give 0 where the dense product X (W*M) gives NaN).  So a row of Y or dX does not depend on the
+ * other rows of its batch.
  */
 void pnc_sparse_matmul_f32(const float *X, int64_t B, int64_t n_in,
                            const int64_t *indptr, const int32_t *indices,

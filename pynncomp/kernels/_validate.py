@@ -4,7 +4,9 @@ Python validates, C computes: nothing reaches the C core (or its NumPy twin)
 before these checks pass.  Each check raises ``TypeError`` for a wrong type
 or dtype and ``ValueError`` for a wrong shape or value, naming the argument,
 what it received and what is accepted.  Arrays come back C-contiguous
-(copied only when they were not).
+(copied only when they were not) and keep their shape: ``np.asarray(x,
+order="C")`` rather than ``np.ascontiguousarray``, which turns a 0-d array
+into a 1-d one.
 """
 import numbers
 
@@ -46,7 +48,7 @@ def check_float_array(name, x, ndim, dtype=None):
         raise TypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
     if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {x.shape}")
-    return np.ascontiguousarray(x)
+    return np.asarray(x, order="C")
 
 
 def check_int_array(name, x, ndim, low, high, out_dtype):
@@ -59,7 +61,7 @@ def check_int_array(name, x, ndim, low, high, out_dtype):
         lo, hi = int(x.min()), int(x.max())
         if lo < low or hi > high:
             raise ValueError(f"{name} must have values in [{low}, {high}], got values in [{lo}, {hi}]")
-    return np.ascontiguousarray(x, dtype=out_dtype)
+    return np.asarray(x, dtype=out_dtype, order="C")
 
 
 def check_sign(name, sign, shape):
@@ -71,7 +73,7 @@ def check_sign(name, sign, shape):
     if sign.size and not np.all((sign == 1) | (sign == -1)):
         bad = sign[(sign != 1) & (sign != -1)].ravel()[0]
         raise ValueError(f"{name} must hold only -1 and +1, got the value {bad}")
-    return np.ascontiguousarray(sign, dtype=np.int8)
+    return np.asarray(sign, dtype=np.int8, order="C")
 
 
 def check_csr(indptr, indices, n_in, n_out, data=None):

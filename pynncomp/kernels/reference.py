@@ -73,7 +73,8 @@ def hashed_lookup(w, bucket, sign):
     ``w`` (K,), ``bucket`` and ``sign`` any shape S; returns V of shape S and
     the dtype of ``w``.
     """
-    return sign.astype(w.dtype) * w[bucket]
+    # asarray: for a 0-d bucket NumPy's product is a scalar, not an array.
+    return np.asarray(sign.astype(w.dtype) * w[bucket])
 
 
 def bucket_accumulate(dV, bucket, sign, K):

@@ -1,0 +1,873 @@
+"""The six public kernels: C against its NumPy twin, known answers, hash
+statistics and the argument checks at the door.
+
+The NumPy twins in :mod:`pynncomp.kernels.reference` are the specification,
+so every C kernel is compared with its twin on random cases (hypothesis draws
+shapes, dtypes, memory layouts and a seed; the values come from a NumPy
+generator with that seed).  Integer-valued cases, where every product and
+sum is exact, are compared bit for bit.  Elsewhere floating-point results are
+compared with bounds derived from the arithmetic (Higham, *Accuracy and
+Stability of Numerical Algorithms*, 2nd ed., 2002, section 3.1):
+
+    gamma_n = n u / (1 - n u),   u = eps / 2 (the unit roundoff),
+
+bounds the relative error of n rounded operations; a sum of n terms computed
+in any order (with or without fused multiply-adds) satisfies
+``|fl(sum) - sum| <= gamma_n * sum(|terms|)`` (Higham eq. 3.5 for inner
+products, eq. 4.4 for recursive summation).  No tolerance here was tuned to
+make a test pass.
+"""
+import numpy as np
+import pytest
+import scipy.sparse
+import scipy.stats
+from conftest import requires_c
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pynncomp import kernels
+from pynncomp.kernels import reference
+
+U32 = 2.0**-24  # unit roundoff of float32
+U64 = 2.0**-53  # unit roundoff of float64
+UNIT_ROUNDOFF = {np.dtype(np.float32): U32, np.dtype(np.float64): U64}
+FLOATS = (np.float32, np.float64)
+
+# The property tests stay small so the whole file runs in seconds.
+PROPERTY = settings(max_examples=80, deadline=None)
+
+BACKENDS = ["numpy", pytest.param("c", marks=requires_c)]
+
+
+def gamma(n, u):
+    """Higham's gamma_n = n u / (1 - n u), elementwise over the term counts n."""
+    n = np.asarray(n, dtype=np.float64)
+    assert np.all(n * u < 1)
+    return n * u / (1 - n * u)
+
+
+LAYOUTS = ("C", "transposed", "strided", "reversed", "readonly")
+
+
+def as_layout(a, layout):
+    """The values of ``a`` in the memory layout ``layout``.
+
+    "transposed" is the transpose of a C-contiguous array (Fortran order),
+    "strided" every other element of a twice-as-wide array, "reversed" a
+    negative-stride view, "readonly" a C-contiguous array that may not be
+    written.  All but "C" and "readonly" are non-contiguous as soon as the
+    array has more than one element along the affected axis, so the
+    wrappers must copy them before C sees them.
+    """
+    a = np.array(a)
+    if layout == "C" or a.ndim == 0:
+        return a
+    if layout == "transposed":
+        return np.ascontiguousarray(a.T).T
+    if layout == "strided":
+        wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
+        wide[..., ::2] = a
+        return wide[..., ::2]
+    if layout == "reversed":
+        return np.flip(np.flip(a).copy())
+    if layout == "readonly":
+        a.flags.writeable = False
+        return a
+    raise AssertionError(layout)
+
+
+def csr_of(dense):
+    """(indptr int64, indices int32, data) of a dense array, indices sorted."""
+    csr = scipy.sparse.csr_matrix(dense)
+    csr.sort_indices()
+    return csr.indptr.astype(np.int64), csr.indices.astype(np.int32), csr.data
+
+
+# ---------------------------------------------------------------------------
+# xxHash32 known answers
+# ---------------------------------------------------------------------------
+
+# Computed with the reference `xxhash` Python package:
+#     xxhash.xxh32_intdigest(struct.pack('<II', i, j), seed=s)
+XXH32_KNOWN = [
+    (0, 0, 0, 0xDEB39513),
+    (1, 2, 1691, 0x8EFDD5A1),
+    (783, 99, 1691, 0x500BF38B),
+    (123456, 654321, 0xDEADBEEF, 0x446077A1),
+    (2**32 - 1, 2**32 - 1, 2**32 - 1, 0xA01706A2),
+]
+
+
+@pytest.mark.parametrize("i, j, seed, digest", XXH32_KNOWN)
+def test_xxh32_pair_twin_known_answers(i, j, seed, digest):
+    h = reference.xxh32_pair(i, j, seed)
+    assert h.dtype == np.uint32
+    assert int(h) == digest
+
+
+@requires_c
+@pytest.mark.parametrize("i, j, seed, digest", XXH32_KNOWN)
+def test_xxh32_pair_c_known_answers(i, j, seed, digest):
+    from pynncomp._pynncomp_c import lib
+
+    assert lib.pnc_xxh32_pair(i, j, seed) == digest
+
+
+@requires_c
+@PROPERTY
+@given(i=st.integers(0, 2**32 - 1), j=st.integers(0, 2**32 - 1), seed=st.integers(0, 2**32 - 1))
+def test_xxh32_pair_c_equals_twin(i, j, seed):
+    from pynncomp._pynncomp_c import lib
+
+    assert lib.pnc_xxh32_pair(i, j, seed) == int(reference.xxh32_pair(i, j, seed))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hash_buckets_known_answers(backend):
+    """Bucket and sign of single entries follow from the xxh32 vectors.
+
+    The sign uses the seed ``seed ^ 0x9E3779B9``, so a layer seed of
+    ``s ^ 0x9E3779B9`` gives a sign hashed with seed ``s``: the sign is -1
+    exactly when that digest has its top bit set.
+    """
+    K = 1000
+    bucket, _ = kernels.hash_buckets(784, 100, K, 1691, backend=backend)
+    assert bucket[1, 2] == 0x8EFDD5A1 % K
+    assert bucket[783, 99] == 0x500BF38B % K
+    bucket, _ = kernels.hash_buckets(1, 1, 2**31 - 1, 0, backend=backend)
+    assert bucket[0, 0] == 0xDEB39513 % (2**31 - 1)
+
+    _, sign = kernels.hash_buckets(784, 100, K, 1691 ^ 0x9E3779B9, backend=backend)
+    assert sign[1, 2] == -1  # 0x8EFDD5A1 >= 2**31
+    assert sign[783, 99] == 1  # 0x500BF38B < 2**31
+    _, sign = kernels.hash_buckets(1, 1, K, 0x9E3779B9, backend=backend)
+    assert sign[0, 0] == -1  # 0xDEB39513 >= 2**31
+
+
+# ---------------------------------------------------------------------------
+# hash_buckets: C == twin bit for bit, and statistics
+# ---------------------------------------------------------------------------
+
+
+@requires_c
+@PROPERTY
+@given(
+    n_in=st.integers(0, 40),
+    n_out=st.integers(0, 40),
+    K=st.one_of(st.just(1), st.integers(1, 100), st.integers(1, 2**31 - 1)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_hash_buckets_c_equals_twin(n_in, n_out, K, seed):
+    bucket_c, sign_c = kernels.hash_buckets(n_in, n_out, K, seed, backend="c")
+    bucket_np, sign_np = kernels.hash_buckets(n_in, n_out, K, seed, backend="numpy")
+    for bucket, sign in ((bucket_c, sign_c), (bucket_np, sign_np)):
+        assert bucket.dtype == np.int32 and sign.dtype == np.int8
+        assert bucket.shape == sign.shape == (n_in, n_out)
+    np.testing.assert_array_equal(bucket_c, bucket_np)
+    np.testing.assert_array_equal(sign_c, sign_np)
+    if bucket_c.size:
+        assert 0 <= bucket_c.min() and bucket_c.max() < K
+        assert set(np.unique(sign_c)) <= {-1, 1}
+    if K == 1:
+        assert not bucket_c.any()
+
+
+@requires_c
+def test_hash_buckets_c_equals_twin_at_layer_size():
+    bucket_c, sign_c = kernels.hash_buckets(784, 300, 3675, 1691, backend="c")
+    bucket_np, sign_np = kernels.hash_buckets(784, 300, 3675, 1691, backend="numpy")
+    np.testing.assert_array_equal(bucket_c, bucket_np)
+    np.testing.assert_array_equal(sign_c, sign_np)
+
+
+# The hash statistics are deterministic (fixed sizes and seeds); the p-value
+# threshold 1e-3 says "a departure this large would happen by chance less
+# than once in a thousand for an ideal random hash".
+P_THRESHOLD = 1e-3
+
+
+def test_hash_buckets_are_uniform():
+    """Chi-square goodness of fit of the bucket counts to uniform.
+
+    The ``mod K`` bias (at most K / 2**32 relative) is far below what the
+    test can see with 235 200 entries.
+    """
+    n_in, n_out, K = 784, 300, 1000
+    bucket, _ = kernels.hash_buckets(n_in, n_out, K, 1691)
+    counts = np.bincount(bucket.ravel(), minlength=K)
+    assert counts.sum() == n_in * n_out
+    assert scipy.stats.chisquare(counts).pvalue > P_THRESHOLD
+    # A sharper look at a small K, where a bias would concentrate.
+    bucket, _ = kernels.hash_buckets(n_in, n_out, 7, 12345)
+    assert scipy.stats.chisquare(np.bincount(bucket.ravel(), minlength=7)).pvalue > P_THRESHOLD
+
+
+def test_hash_signs_are_balanced_and_independent_of_bucket():
+    n_in, n_out, K = 784, 300, 1000
+    bucket, sign = kernels.hash_buckets(n_in, n_out, K, 1691)
+    n = sign.size
+    # Mean of n independent fair ±1 signs: standard deviation 1/sqrt(n);
+    # 4.5 standard deviations is a two-sided p of about 7e-6.
+    assert abs(sign.mean(dtype=np.float64)) < 4.5 / np.sqrt(n)
+    # 2x2 contingency table of (bucket parity, sign).
+    table = np.array(
+        [
+            [np.sum((bucket % 2 == parity) & (sign == s)) for s in (-1, 1)]
+            for parity in (0, 1)
+        ]
+    )
+    assert scipy.stats.chi2_contingency(table).pvalue > P_THRESHOLD
+    # Per bucket, the signed count sum_t sign_t has mean 0: chi-square of
+    # the per-bucket sign counts against half-and-half.
+    plus = np.bincount(bucket.ravel(), weights=(sign.ravel() == 1), minlength=K)
+    total = np.bincount(bucket.ravel(), minlength=K)
+    statistic = np.sum((2 * plus - total) ** 2 / total)  # sum of K squared z-scores
+    assert scipy.stats.chi2.sf(statistic, K) > P_THRESHOLD
+
+
+def test_hash_seeds_give_different_buckets_and_signs():
+    n_in, n_out, K = 784, 100, 500
+    bucket_a, sign_a = kernels.hash_buckets(n_in, n_out, K, 1)
+    bucket_b, sign_b = kernels.hash_buckets(n_in, n_out, K, 2)
+    n = bucket_a.size
+    # Independent hashes agree on a bucket with probability 1/K and on a
+    # sign with probability 1/2; allow 5 binomial standard deviations.
+    same_bucket = np.sum(bucket_a == bucket_b)
+    assert abs(same_bucket - n / K) < 5 * np.sqrt(n / K * (1 - 1 / K))
+    same_sign = np.sum(sign_a == sign_b)
+    assert abs(same_sign - n / 2) < 5 * np.sqrt(n / 4)
+    # Neighbouring entries are not correlated: rows i and i + 1 agree like strangers.
+    same_neighbour = np.sum(bucket_a[1:] == bucket_a[:-1])
+    m = bucket_a[1:].size
+    assert abs(same_neighbour - m / K) < 5 * np.sqrt(m / K)
+
+
+# ---------------------------------------------------------------------------
+# hashed_lookup and bucket_accumulate
+# ---------------------------------------------------------------------------
+
+
+@st.composite
+def hashed_cases(draw):
+    """w (K,), bucket and sign of one random shape (0-d to 3-d, possibly empty)."""
+    shape = tuple(draw(st.lists(st.integers(0, 7), min_size=0, max_size=3)))
+    K = draw(st.sampled_from([1, 2, 5, 64]))
+    dtype = draw(st.sampled_from(FLOATS))
+    layouts = [draw(st.sampled_from(LAYOUTS)) for _ in range(3)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    w = rng.standard_normal(K).astype(dtype)
+    bucket = rng.integers(0, K, size=shape).astype(draw(st.sampled_from([np.int32, np.int64, np.uint16])))
+    sign = rng.choice(np.array([-1, 1], dtype=draw(st.sampled_from([np.int8, np.int32, np.int64]))), size=shape)
+    dV = rng.standard_normal(shape).astype(dtype)
+    return dict(
+        K=K,
+        w=as_layout(w, layouts[0]),
+        bucket=as_layout(bucket, layouts[1]),
+        sign=as_layout(sign, layouts[2]),
+        dV=as_layout(dV, layouts[0]),
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@PROPERTY
+@given(case=hashed_cases())
+def test_hashed_lookup_is_sign_times_w_of_bucket(case, backend):
+    w, bucket, sign = case["w"], case["bucket"], case["sign"]
+    V = kernels.hashed_lookup(w, bucket, sign, backend=backend)
+    assert isinstance(V, np.ndarray)
+    assert V.shape == bucket.shape and V.dtype == w.dtype
+    # Multiplying by ±1 is exact, so the lookup is exact.
+    expected = np.where(sign == 1, w[bucket], -w[bucket])
+    np.testing.assert_array_equal(V, expected)
+
+
+@requires_c
+@PROPERTY
+@given(case=hashed_cases())
+def test_hashed_lookup_c_equals_twin(case):
+    args = case["w"], case["bucket"], case["sign"]
+    np.testing.assert_array_equal(
+        kernels.hashed_lookup(*args, backend="c"), kernels.hashed_lookup(*args, backend="numpy")
+    )
+
+
+@requires_c
+@PROPERTY
+@given(case=hashed_cases())
+def test_bucket_accumulate_c_equals_twin(case):
+    dV, bucket, sign, K = case["dV"], case["bucket"], case["sign"], case["K"]
+    dw_c = kernels.bucket_accumulate(dV, bucket, sign, K, backend="c")
+    dw_np = kernels.bucket_accumulate(dV, bucket, sign, K, backend="numpy")
+    assert dw_c.shape == dw_np.shape == (K,)
+    assert dw_c.dtype == dw_np.dtype == dV.dtype
+    if dV.dtype == np.float64:
+        # Both sum the exact terms sign * dV in index order in float64.
+        np.testing.assert_array_equal(dw_c, dw_np)
+        return
+    # float32: C sums the (exact) terms a_t = sign_t dV_t of a bucket in
+    # float32 in index order, error <= gamma_{m-1}(u32) sum|a| for m terms;
+    # the twin sums them in float64 (error <= gamma_{m-1}(u64) sum|a|) and
+    # rounds once to float32 (error <= u32 |sum|).  gamma_{m-1} + u <=
+    # gamma_m, and a float64 term covers the twin's float64 sum and the
+    # float64 evaluation of sum|a| below.
+    flat_bucket = np.asarray(bucket).ravel()
+    m = np.bincount(flat_bucket, minlength=K)
+    sum_abs = np.bincount(flat_bucket, weights=np.abs(dV.astype(np.float64)).ravel(), minlength=K)
+    bound = (gamma(m, U32) + 3 * gamma(m, U64)) * sum_abs
+    assert np.all(np.abs(dw_c.astype(np.float64) - dw_np) <= bound)
+
+
+@requires_c
+@PROPERTY
+@given(case=hashed_cases())
+def test_bucket_accumulate_c_sums_in_index_order_in_output_precision(case):
+    """The contract of csrc/pynncomp.h: sum in order t = 0..n-1 in the dtype of dV.
+
+    ``np.add.at`` does exactly that (unbuffered, in index order, in the
+    array's dtype), so the float32 and float64 results are bit-identical.
+    """
+    dV, bucket, sign, K = case["dV"], case["bucket"], case["sign"], case["K"]
+    expected = np.zeros(K, dtype=dV.dtype)
+    np.add.at(expected, np.asarray(bucket).ravel(), (sign.astype(dV.dtype) * dV).ravel())
+    np.testing.assert_array_equal(kernels.bucket_accumulate(dV, bucket, sign, K, backend="c"), expected)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_bucket_accumulate_is_adjoint_of_lookup(backend, dtype):
+    """<lookup(w), dV> = <w, accumulate(dV)> (the backward of the lookup)."""
+    rng = np.random.default_rng(7)
+    K = 37
+    bucket, sign = kernels.hash_buckets(50, 20, K, 3, backend=backend)
+    w = rng.standard_normal(K).astype(dtype)
+    dV = rng.standard_normal((50, 20)).astype(dtype)
+    V = kernels.hashed_lookup(w, bucket, sign, backend=backend)
+    dw = kernels.bucket_accumulate(dV, bucket, sign, K, backend=backend)
+    lhs = np.sum(V.astype(np.float64) * dV)
+    rhs = np.sum(w.astype(np.float64) * dw)
+    # Only dw is rounded (per bucket, <= gamma_m sum|dV|); the float64
+    # products and sums add a float64 gamma over all n terms.
+    n = dV.size
+    scale = np.sum(np.abs(w.astype(np.float64))[bucket] * np.abs(dV))
+    assert abs(lhs - rhs) <= (gamma(n, UNIT_ROUNDOFF[np.dtype(dtype)]) + 2 * gamma(n + 1, U64)) * scale
+
+
+@requires_c
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_hashed_kernels_c_equal_twin_at_layer_size(dtype):
+    rng = np.random.default_rng(11)
+    K = 784 * 300 // 64
+    bucket, sign = kernels.hash_buckets(784, 300, K, 1691)
+    w = rng.standard_normal(K).astype(dtype)
+    dV = rng.standard_normal((784, 300)).astype(dtype)
+    np.testing.assert_array_equal(
+        kernels.hashed_lookup(w, bucket, sign, backend="c"), kernels.hashed_lookup(w, bucket, sign, backend="numpy")
+    )
+    dw_c = kernels.bucket_accumulate(dV, bucket, sign, K, backend="c")
+    dw_np = kernels.bucket_accumulate(dV, bucket, sign, K, backend="numpy")
+    if dtype == np.float64:
+        np.testing.assert_array_equal(dw_c, dw_np)
+    else:  # the float32 bound of test_bucket_accumulate_c_equals_twin
+        m = np.bincount(bucket.ravel(), minlength=K)
+        sum_abs = np.bincount(bucket.ravel(), weights=np.abs(dV.astype(np.float64)).ravel(), minlength=K)
+        assert np.all(np.abs(dw_c.astype(np.float64) - dw_np) <= (gamma(m, U32) + 3 * gamma(m, U64)) * sum_abs)
+
+
+# ---------------------------------------------------------------------------
+# sparse masked matmul: forward, backward to the input, weight gradient
+# ---------------------------------------------------------------------------
+
+
+@st.composite
+def sparse_cases(draw):
+    """A masked weight W * M in CSR, an input X and an output gradient dY.
+
+    Shapes include 0 rows / columns, nnz = 0 (empty mask) and the full
+    mask; X has a drawn fraction of exact zeros (the C forward skips them).
+    Batches up to 37 reach every path of the C kernels: rows one by one,
+    whole blocks (16 float32 or 8 float64 rows) and a padded last block.
+    """
+    B = draw(st.one_of(st.integers(0, 5), st.integers(0, 37)))
+    n_in = draw(st.integers(0, 12))
+    n_out = draw(st.integers(0, 12))
+    density = draw(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]))
+    x_zero_fraction = draw(st.sampled_from([0.0, 0.5, 0.8, 1.0]))
+    dtype = draw(st.sampled_from(FLOATS))
+    layouts = [draw(st.sampled_from(LAYOUTS)) for _ in range(3)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    W = rng.standard_normal((n_in, n_out)).astype(dtype)
+    M = rng.random((n_in, n_out)) < density
+    X = (rng.standard_normal((B, n_in)) * (rng.random((B, n_in)) >= x_zero_fraction)).astype(dtype)
+    dY = rng.standard_normal((B, n_out)).astype(dtype)
+    indptr, indices, data = csr_of(W * M)
+    return dict(
+        W=W,
+        M=M,
+        X=as_layout(X, layouts[0]),
+        dY=as_layout(dY, layouts[1]),
+        indptr=indptr,
+        indices=indices,
+        data=as_layout(data, layouts[2]),
+    )
+
+
+def inner_product_bound(abs_a, abs_b, n, dtype):
+    """Bound on |computed1 - computed2| for two evaluations of A @ B.
+
+    Each entry is an inner product of n terms; any evaluation order, with or
+    without fused multiply-add, is within gamma_n * (|A| @ |B|) of the exact
+    value (Higham eq. 3.5), so two of them differ by at most twice that.
+    ``|A| @ |B|`` is evaluated in float64 (relative error <= gamma_n(u64)),
+    covered by the extra float64 term.
+    """
+    scale = abs_a.astype(np.float64) @ abs_b.astype(np.float64)
+    return (2 * gamma(n, UNIT_ROUNDOFF[np.dtype(dtype)]) + gamma(n, U64)) * scale
+
+
+def masked(case):
+    return case["W"] * case["M"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@PROPERTY
+@given(case=sparse_cases())
+def test_sparse_matmul_is_x_times_masked_w(case, backend):
+    X = case["X"]
+    n_in, n_out = case["W"].shape
+    Y = kernels.sparse_matmul(X, case["indptr"], case["indices"], case["data"], n_out, backend=backend)
+    assert Y.shape == (X.shape[0], n_out) and Y.dtype == X.dtype
+    dense = X @ masked(case)
+    assert np.all(np.abs(Y - dense) <= inner_product_bound(np.abs(X), np.abs(masked(case)), n_in, X.dtype))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@PROPERTY
+@given(case=sparse_cases())
+def test_sparse_matmul_t_is_dy_times_masked_w_transposed(case, backend):
+    dY = case["dY"]
+    n_in, n_out = case["W"].shape
+    dX = kernels.sparse_matmul_t(dY, case["indptr"], case["indices"], case["data"], n_in, backend=backend)
+    assert dX.shape == (dY.shape[0], n_in) and dX.dtype == dY.dtype
+    dense = dY @ masked(case).T
+    assert np.all(np.abs(dX - dense) <= inner_product_bound(np.abs(dY), np.abs(masked(case)).T, n_out, dY.dtype))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@PROPERTY
+@given(case=sparse_cases())
+def test_sparse_weight_grad_is_xt_dy_at_kept_positions(case, backend):
+    X, dY, M = case["X"], case["dY"], case["M"]
+    ddata = kernels.sparse_weight_grad(X, dY, case["indptr"], case["indices"], backend=backend)
+    assert ddata.shape == (case["indices"].shape[0],) and ddata.dtype == X.dtype
+    # Boolean indexing walks row-major, which is CSR order with sorted indices.
+    dense = (X.T @ dY)[M]
+    bound = inner_product_bound(np.abs(X).T, np.abs(dY), X.shape[0], X.dtype)[M]
+    assert np.all(np.abs(ddata - dense) <= bound)
+
+
+@requires_c
+@PROPERTY
+@given(case=sparse_cases())
+def test_sparse_kernels_c_equal_twin(case):
+    X, dY, indptr, indices, data = case["X"], case["dY"], case["indptr"], case["indices"], case["data"]
+    n_in, n_out = case["W"].shape
+    absW = np.abs(masked(case))
+
+    Y_c = kernels.sparse_matmul(X, indptr, indices, data, n_out, backend="c")
+    Y_np = kernels.sparse_matmul(X, indptr, indices, data, n_out, backend="numpy")
+    assert Y_c.shape == Y_np.shape and Y_c.dtype == Y_np.dtype
+    assert np.all(np.abs(Y_c - Y_np) <= inner_product_bound(np.abs(X), absW, n_in, X.dtype))
+
+    dX_c = kernels.sparse_matmul_t(dY, indptr, indices, data, n_in, backend="c")
+    dX_np = kernels.sparse_matmul_t(dY, indptr, indices, data, n_in, backend="numpy")
+    assert dX_c.shape == dX_np.shape and dX_c.dtype == dX_np.dtype
+    assert np.all(np.abs(dX_c - dX_np) <= inner_product_bound(np.abs(dY), absW.T, n_out, dY.dtype))
+
+    g_c = kernels.sparse_weight_grad(X, dY, indptr, indices, backend="c")
+    g_np = kernels.sparse_weight_grad(X, dY, indptr, indices, backend="numpy")
+    assert g_c.shape == g_np.shape and g_c.dtype == g_np.dtype
+    bound = inner_product_bound(np.abs(X).T, np.abs(dY), X.shape[0], X.dtype)[case["M"]]
+    assert np.all(np.abs(g_c - g_np) <= bound)
+
+
+EDGE_SHAPES = [
+    # (B, n_in, n_out, density)
+    (0, 3, 4, 0.5),  # no rows
+    (3, 0, 4, 0.5),  # no inputs
+    (3, 4, 0, 0.5),  # no outputs
+    (0, 0, 0, 0.5),
+    (1, 1, 1, 1.0),  # 1 x 1, kept
+    (1, 1, 1, 0.0),  # 1 x 1, pruned
+    (5, 6, 7, 0.0),  # nnz = 0
+    (5, 6, 7, 1.0),  # full mask
+    (16, 6, 7, 1.0),  # one whole float32 block
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("B, n_in, n_out, density", EDGE_SHAPES)
+def test_sparse_kernels_edge_shapes(B, n_in, n_out, density, dtype, backend):
+    rng = np.random.default_rng(B + 10 * n_in + 100 * n_out)
+    # Small integers: every product and sum is exact, so results are exact.
+    W = rng.integers(1, 5, size=(n_in, n_out)).astype(dtype)
+    M = np.full((n_in, n_out), density == 1.0) if density in (0.0, 1.0) else rng.random((n_in, n_out)) < density
+    X = rng.integers(-3, 4, size=(B, n_in)).astype(dtype)
+    dY = rng.integers(-3, 4, size=(B, n_out)).astype(dtype)
+    indptr, indices, data = csr_of(W * M)
+    Y = kernels.sparse_matmul(X, indptr, indices, data, n_out, backend=backend)
+    dX = kernels.sparse_matmul_t(dY, indptr, indices, data, n_in, backend=backend)
+    g = kernels.sparse_weight_grad(X, dY, indptr, indices, backend=backend)
+    assert Y.shape == (B, n_out) and dX.shape == (B, n_in) and g.shape == (int(M.sum()),)
+    assert Y.dtype == dX.dtype == g.dtype == dtype
+    np.testing.assert_array_equal(Y, X @ (W * M))
+    np.testing.assert_array_equal(dX, dY @ (W * M).T)
+    np.testing.assert_array_equal(g, (X.T @ dY)[M])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(0,), (0, 5), (1,), (1, 1), ()])
+def test_hashed_kernels_edge_shapes(shape, dtype, backend):
+    w = np.array([2.5], dtype=dtype)  # K = 1: every entry in bucket 0
+    bucket = np.zeros(shape, dtype=np.int32)
+    sign = np.full(shape, -1, dtype=np.int8)
+    dV = np.full(shape, 3.0, dtype=dtype)
+    V = kernels.hashed_lookup(w, bucket, sign, backend=backend)
+    assert V.shape == shape and V.dtype == dtype
+    assert np.all(V == -2.5)
+    dw = kernels.bucket_accumulate(dV, bucket, sign, 1, backend=backend)
+    assert dw.shape == (1,) and dw.dtype == dtype
+    assert dw[0] == -3.0 * int(np.prod(shape))
+
+
+@requires_c
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("density", [0.0, 0.01, 0.1, 0.5, 1.0])
+@pytest.mark.parametrize("B", [1, 3, 16, 37])
+def test_sparse_kernels_c_exact_on_integer_values(dtype, density, B):
+    """Small integers make every product and partial sum exact in float32
+    (all below 2**24), so every summation order gives the same bits."""
+    rng = np.random.default_rng(int(density * 1000) + B)
+    n_in, n_out = 97, 61
+    W = rng.integers(-8, 9, size=(n_in, n_out)).astype(dtype)
+    M = rng.random((n_in, n_out)) < density
+    X = (rng.integers(-8, 9, size=(B, n_in)) * (rng.random((B, n_in)) < 0.3)).astype(dtype)
+    dY = rng.integers(-8, 9, size=(B, n_out)).astype(dtype)
+    indptr, indices = csr_of(M)[:2]
+    data = W[M]  # row-major = CSR order; keeps explicit zero weights too
+    WM = W * M
+    np.testing.assert_array_equal(kernels.sparse_matmul(X, indptr, indices, data, n_out, backend="c"), X @ WM)
+    np.testing.assert_array_equal(kernels.sparse_matmul_t(dY, indptr, indices, data, n_in, backend="c"), dY @ WM.T)
+    np.testing.assert_array_equal(kernels.sparse_weight_grad(X, dY, indptr, indices, backend="c"), (X.T @ dY)[M])
+
+
+@requires_c
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("B", [2, 5, 17, 18, 41])
+def test_sparse_kernels_c_rows_do_not_depend_on_the_batch(dtype, B):
+    """Row b of Y and of dX is the same sum in the same order whatever batch
+    it is in, so a sample gives the same bits at batch size 1 and 256.
+
+    The C kernels take whole blocks of rows, pad a last partial block of at
+    least a quarter block and do the rest row by row; these batch sizes
+    reach each combination for float32 (blocks of 16) and float64 (8).
+    """
+    rng = np.random.default_rng(5)
+    n_in, n_out = 200, 90
+    W = rng.standard_normal((n_in, n_out)).astype(dtype)
+    M = rng.random((n_in, n_out)) < 0.2
+    indptr, indices, data = csr_of(W * M)
+    X = (rng.standard_normal((B, n_in)) * (rng.random((B, n_in)) < 0.4)).astype(dtype)
+    dY = rng.standard_normal((B, n_out)).astype(dtype)
+    Y = kernels.sparse_matmul(X, indptr, indices, data, n_out, backend="c")
+    dX = kernels.sparse_matmul_t(dY, indptr, indices, data, n_in, backend="c")
+    for b in range(B):
+        np.testing.assert_array_equal(kernels.sparse_matmul(X[b : b + 1], indptr, indices, data, n_out, backend="c"), Y[b : b + 1])
+        np.testing.assert_array_equal(kernels.sparse_matmul_t(dY[b : b + 1], indptr, indices, data, n_in, backend="c"), dX[b : b + 1])
+    # The weight gradient sums over b in order on every path: the same bits
+    # as the plain recursion ddata += X[b, i] dY[b, j], b = 0, 1, ...
+    g = kernels.sparse_weight_grad(X, dY, indptr, indices, backend="c")
+    rows = np.repeat(np.arange(n_in), np.diff(indptr))
+    expected = np.zeros_like(g)
+    for b in range(B):
+        expected += X[b, rows] * dY[b, indices]
+    np.testing.assert_array_equal(g, expected)
+
+
+@requires_c
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("density", [0.002, 0.01, 0.1, 0.5])
+def test_sparse_kernels_c_equal_twin_at_layer_size(dtype, density):
+    """784 x 300 layer, MNIST-like input (80 % zeros), batch 64."""
+    rng = np.random.default_rng(3)
+    n_in, n_out, B = 784, 300, 64
+    W = rng.standard_normal((n_in, n_out)).astype(dtype)
+    M = rng.random((n_in, n_out)) < density
+    indptr, indices, data = csr_of(W * M)
+    X = (rng.random((B, n_in)) * (rng.random((B, n_in)) < 0.2)).astype(dtype)
+    dY = rng.standard_normal((B, n_out)).astype(dtype)
+    absW = np.abs(W * M)
+    Y = kernels.sparse_matmul(X, indptr, indices, data, n_out, backend="c")
+    assert np.all(np.abs(Y - X @ (W * M)) <= inner_product_bound(np.abs(X), absW, n_in, dtype))
+    dX = kernels.sparse_matmul_t(dY, indptr, indices, data, n_in, backend="c")
+    assert np.all(np.abs(dX - dY @ (W * M).T) <= inner_product_bound(np.abs(dY), absW.T, n_out, dtype))
+    g = kernels.sparse_weight_grad(X, dY, indptr, indices, backend="c")
+    bound = inner_product_bound(np.abs(X).T, np.abs(dY), B, dtype)[M]
+    assert np.all(np.abs(g - (X.T @ dY)[M]) <= bound)
+
+
+# ---------------------------------------------------------------------------
+# Wrappers copy what C cannot take and leave their inputs alone
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_non_contiguous_inputs_are_copied_not_misread(backend):
+    rng = np.random.default_rng(21)
+    n_in, n_out, B = 9, 7, 5
+    W = rng.standard_normal((n_in, n_out))
+    M = rng.random((n_in, n_out)) < 0.5
+    indptr, indices, data = csr_of(W * M)
+    X = rng.standard_normal((B, n_in))
+    dY = rng.standard_normal((B, n_out))
+    X_t = np.ascontiguousarray(X.T).T  # a transposed view
+    dY_s = as_layout(dY, "strided")
+    data_r = as_layout(data, "reversed")
+    indices_s = as_layout(indices, "strided")
+    assert not (X_t.flags.c_contiguous or dY_s.flags.c_contiguous or data_r.flags.c_contiguous)
+    assert not indices_s.flags.c_contiguous
+    np.testing.assert_array_equal(
+        kernels.sparse_matmul(X_t, indptr, indices_s, data_r, n_out, backend=backend),
+        kernels.sparse_matmul(X, indptr, indices, data, n_out, backend=backend),
+    )
+    np.testing.assert_array_equal(
+        kernels.sparse_matmul_t(dY_s, indptr, indices_s, data_r, n_in, backend=backend),
+        kernels.sparse_matmul_t(dY, indptr, indices, data, n_in, backend=backend),
+    )
+    np.testing.assert_array_equal(
+        kernels.sparse_weight_grad(X_t, dY_s, indptr, indices_s, backend=backend),
+        kernels.sparse_weight_grad(X, dY, indptr, indices, backend=backend),
+    )
+    bucket, sign = kernels.hash_buckets(6, 8, 11, 4, backend=backend)
+    w = rng.standard_normal(11)
+    dV = rng.standard_normal((6, 8))
+    bucket_t, sign_t, dV_t = (np.ascontiguousarray(a.T).T for a in (bucket, sign, dV))
+    w_r = as_layout(w, "reversed")
+    np.testing.assert_array_equal(
+        kernels.hashed_lookup(w_r, bucket_t, sign_t, backend=backend), kernels.hashed_lookup(w, bucket, sign, backend=backend)
+    )
+    np.testing.assert_array_equal(
+        kernels.bucket_accumulate(dV_t, bucket_t, sign_t, 11, backend=backend),
+        kernels.bucket_accumulate(dV, bucket, sign, 11, backend=backend),
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_kernels_do_not_modify_their_inputs(backend):
+    rng = np.random.default_rng(8)
+    W = rng.standard_normal((6, 5)).astype(np.float32)
+    M = rng.random((6, 5)) < 0.5
+    indptr, indices, data = csr_of(W * M)
+    X = rng.standard_normal((4, 6)).astype(np.float32)
+    dY = rng.standard_normal((4, 5)).astype(np.float32)
+    bucket, sign = kernels.hash_buckets(6, 5, 4, 0, backend=backend)
+    w = rng.standard_normal(4).astype(np.float32)
+    dV = rng.standard_normal((6, 5)).astype(np.float32)
+    inputs = [indptr, indices, data, X, dY, bucket, sign, w, dV]
+    before = [a.copy() for a in inputs]
+    kernels.sparse_matmul(X, indptr, indices, data, 5, backend=backend)
+    kernels.sparse_matmul_t(dY, indptr, indices, data, 6, backend=backend)
+    kernels.sparse_weight_grad(X, dY, indptr, indices, backend=backend)
+    kernels.hashed_lookup(w, bucket, sign, backend=backend)
+    kernels.bucket_accumulate(dV, bucket, sign, 4, backend=backend)
+    for a, b in zip(inputs, before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_active_backend_is_the_one_reported():
+    expected = kernels._c_module if kernels.ACTIVE_BACKEND == "c" else reference
+    assert kernels.active() is expected
+    assert kernels.ACTIVE_BACKEND in ("c", "numpy")
+
+
+def test_backend_c_without_c_core_is_refused(monkeypatch):
+    monkeypatch.setattr(kernels, "_c_module", None)
+    with pytest.raises(ValueError, match=r"^backend 'c'.*not built"):
+        kernels.hash_buckets(2, 2, 3, 0, backend="c")
+
+
+# ---------------------------------------------------------------------------
+# Bad inputs are refused with an error naming the argument
+# ---------------------------------------------------------------------------
+
+F64 = np.float64
+# A 3 x 4 weight with kept entries (0,0), (0,3), (2,1).
+INDPTR = np.array([0, 2, 2, 3], dtype=np.int64)
+INDICES = np.array([0, 3, 1], dtype=np.int32)
+DATA = np.array([1.0, 2.0, 3.0])
+X_OK = np.arange(6.0).reshape(2, 3)
+DY_OK = np.arange(8.0).reshape(2, 4)
+BUCKET = np.array([[0, 1, 2, 4], [4, 3, 2, 1], [0, 0, 1, 1]], dtype=np.int32)  # K = 5
+SIGN = np.array([[1, -1, 1, 1], [-1, -1, 1, 1], [1, 1, 1, -1]], dtype=np.int8)
+W_OK = np.arange(5.0)
+DV_OK = np.arange(12.0).reshape(3, 4)
+
+VALID = {
+    "hash_buckets": dict(n_in=3, n_out=4, K=5, seed=1691),
+    "hashed_lookup": dict(w=W_OK, bucket=BUCKET, sign=SIGN),
+    "bucket_accumulate": dict(dV=DV_OK, bucket=BUCKET, sign=SIGN, K=5),
+    "sparse_matmul": dict(X=X_OK, indptr=INDPTR, indices=INDICES, data=DATA, n_out=4),
+    "sparse_matmul_t": dict(dY=DY_OK, indptr=INDPTR, indices=INDICES, data=DATA, n_in=3),
+    "sparse_weight_grad": dict(X=X_OK, dY=DY_OK, indptr=INDPTR, indices=INDICES),
+}
+
+# Problems with the CSR pattern, shared by the three sparse kernels.
+CSR_PROBLEMS = [
+    ("indptr", dict(indptr=[0, 2, 2, 3]), TypeError),
+    ("indptr", dict(indptr=np.array([0.0, 2.0, 2.0, 3.0])), TypeError),
+    ("indptr", dict(indptr=np.array([[0, 2, 2, 3]])), ValueError),
+    ("indptr", dict(indptr=np.array([1, 2, 2, 3])), ValueError),  # does not start at 0
+    ("indptr", dict(indptr=np.array([0, 2, 2, 2])), ValueError),  # does not end at nnz
+    ("indptr", dict(indptr=np.array([0, 2, 1, 3])), ValueError),  # decreasing
+    ("indptr", dict(indptr=np.array([0, -1, 2, 3])), ValueError),  # negative
+    ("indptr", dict(indptr=np.array([0, 2, 3])), ValueError),  # wrong length
+    ("indptr", dict(indptr=np.array([0, 2, 2, 2, 3])), ValueError),  # wrong length
+    ("indices", dict(indices=[0, 3, 1]), TypeError),
+    ("indices", dict(indices=np.array([0.0, 3.0, 1.0])), TypeError),
+    ("indices", dict(indices=np.array([[0, 3, 1]])), ValueError),
+    ("indices", dict(indices=np.array([0, 4, 1])), ValueError),  # >= n_out
+    ("indices", dict(indices=np.array([0, -1, 1])), ValueError),  # negative
+    ("indices", dict(indices=np.array([3, 0, 1])), ValueError),  # unsorted in row 0
+    ("indices", dict(indices=np.array([3, 3, 1])), ValueError),  # duplicate in row 0
+    ("indptr", dict(indices=np.array([0, 3])), ValueError),  # nnz no longer matches indptr
+]
+DATA_PROBLEMS = [
+    ("data", dict(data=[1.0, 2.0, 3.0]), TypeError),
+    ("data", dict(data=np.array([1, 2, 3])), TypeError),
+    ("data", dict(data=np.array([1.0, 2.0, 3.0], dtype=np.float32)), TypeError),  # mixed with float64
+    ("data", dict(data=np.array([1.0, 2.0])), ValueError),  # length != nnz
+    ("data", dict(data=np.array([1.0, 2.0, 3.0, 4.0])), ValueError),
+    ("data", dict(data=np.array([[1.0, 2.0, 3.0]])), ValueError),
+]
+BAD_DTYPES = [np.int64, np.float16, np.complex128, np.bool_]
+
+BAD_INPUTS = []
+
+
+def bad(kernel, name, override, exc):
+    BAD_INPUTS.append(
+        pytest.param(kernel, name, override, exc, id=f"{kernel}-{name}-{len(BAD_INPUTS)}")
+    )
+
+
+for name in ("n_in", "n_out"):
+    bad("hash_buckets", name, {name: -1}, ValueError)
+    bad("hash_buckets", name, {name: 2.0}, TypeError)
+    bad("hash_buckets", name, {name: True}, TypeError)
+    bad("hash_buckets", name, {name: "3"}, TypeError)
+    bad("hash_buckets", name, {name: 2**32}, ValueError)
+bad("hash_buckets", "K", {"K": 0}, ValueError)
+bad("hash_buckets", "K", {"K": -3}, ValueError)
+bad("hash_buckets", "K", {"K": 2**31}, ValueError)
+bad("hash_buckets", "K", {"K": True}, TypeError)
+bad("hash_buckets", "K", {"K": np.bool_(True)}, TypeError)
+bad("hash_buckets", "K", {"K": 5.0}, TypeError)
+bad("hash_buckets", "seed", {"seed": -1}, ValueError)
+bad("hash_buckets", "seed", {"seed": 2**32}, ValueError)
+bad("hash_buckets", "seed", {"seed": 1.5}, TypeError)
+bad("hash_buckets", "seed", {"seed": None}, TypeError)
+
+bad("hashed_lookup", "w", {"w": [0.0, 1.0, 2.0, 3.0, 4.0]}, TypeError)
+for dtype in BAD_DTYPES:
+    bad("hashed_lookup", "w", {"w": W_OK.astype(dtype)}, TypeError)
+bad("hashed_lookup", "w", {"w": W_OK.reshape(5, 1)}, ValueError)
+bad("hashed_lookup", "w", {"w": np.float64(1.0)}, TypeError)
+bad("hashed_lookup", "w", {"w": np.array(1.0)}, ValueError)
+bad("hashed_lookup", "w", {"w": np.zeros(0)}, ValueError)
+bad("hashed_lookup", "bucket", {"bucket": BUCKET.tolist()}, TypeError)
+bad("hashed_lookup", "bucket", {"bucket": BUCKET.astype(np.float64)}, TypeError)
+bad("hashed_lookup", "bucket", {"bucket": BUCKET.astype(bool)}, TypeError)
+bad("hashed_lookup", "bucket", {"bucket": BUCKET - 1}, ValueError)  # negative
+bad("hashed_lookup", "bucket", {"bucket": BUCKET + 1}, ValueError)  # == K
+bad("hashed_lookup", "bucket", {"w": W_OK[:4]}, ValueError)  # K shrinks below max(bucket) + 1
+bad("hashed_lookup", "sign", {"sign": SIGN.tolist()}, TypeError)
+bad("hashed_lookup", "sign", {"sign": SIGN.astype(np.float64)}, TypeError)
+bad("hashed_lookup", "sign", {"sign": SIGN.astype(bool)}, TypeError)
+bad("hashed_lookup", "sign", {"sign": np.where(SIGN > 0, 1, 0)}, ValueError)
+bad("hashed_lookup", "sign", {"sign": 2 * SIGN}, ValueError)
+bad("hashed_lookup", "sign", {"sign": SIGN[:, :3]}, ValueError)  # shape differs from bucket
+bad("hashed_lookup", "sign", {"sign": SIGN.T}, ValueError)
+
+bad("bucket_accumulate", "dV", {"dV": DV_OK.tolist()}, TypeError)
+for dtype in BAD_DTYPES:
+    bad("bucket_accumulate", "dV", {"dV": DV_OK.astype(dtype)}, TypeError)
+bad("bucket_accumulate", "K", {"K": 0}, ValueError)
+bad("bucket_accumulate", "K", {"K": True}, TypeError)
+bad("bucket_accumulate", "K", {"K": 5.0}, TypeError)
+bad("bucket_accumulate", "K", {"K": 2**31}, ValueError)
+bad("bucket_accumulate", "bucket", {"K": 4}, ValueError)  # bucket 4 >= K
+bad("bucket_accumulate", "bucket", {"bucket": BUCKET - 1}, ValueError)
+bad("bucket_accumulate", "bucket", {"bucket": BUCKET.tolist()}, TypeError)
+bad("bucket_accumulate", "bucket", {"bucket": BUCKET.astype(np.float32)}, TypeError)
+bad("bucket_accumulate", "bucket", {"bucket": BUCKET[:2]}, ValueError)  # shape differs from dV
+bad("bucket_accumulate", "bucket", {"bucket": BUCKET.ravel()}, ValueError)
+bad("bucket_accumulate", "sign", {"sign": SIGN.tolist()}, TypeError)
+bad("bucket_accumulate", "sign", {"sign": SIGN * 0}, ValueError)
+bad("bucket_accumulate", "sign", {"sign": SIGN.ravel()}, ValueError)
+
+for kernel, x_name in (("sparse_matmul", "X"), ("sparse_matmul_t", "dY"), ("sparse_weight_grad", "X")):
+    good = VALID[kernel][x_name]
+    bad(kernel, x_name, {x_name: good.tolist()}, TypeError)
+    for dtype in BAD_DTYPES:
+        bad(kernel, x_name, {x_name: good.astype(dtype)}, TypeError)
+    bad(kernel, x_name, {x_name: good.ravel()}, ValueError)
+    bad(kernel, x_name, {x_name: good[None]}, ValueError)
+    for problem in CSR_PROBLEMS:
+        bad(kernel, *problem)
+    if kernel != "sparse_weight_grad":
+        for problem in DATA_PROBLEMS:
+            bad(kernel, *problem)
+# X with a column too many: n_in = 4 no longer matches len(indptr) - 1.
+bad("sparse_matmul", "indptr", {"X": np.ones((2, 4))}, ValueError)
+bad("sparse_weight_grad", "indptr", {"X": np.ones((2, 4))}, ValueError)
+bad("sparse_matmul", "data", {"X": X_OK.astype(np.float32)}, TypeError)  # float32 X, float64 data
+bad("sparse_matmul", "n_out", {"n_out": -1}, ValueError)
+bad("sparse_matmul", "n_out", {"n_out": True}, TypeError)
+bad("sparse_matmul", "n_out", {"n_out": 4.0}, TypeError)
+bad("sparse_matmul", "n_out", {"n_out": 2**31}, ValueError)
+bad("sparse_matmul", "indices", {"n_out": 3}, ValueError)  # index 3 out of range
+bad("sparse_matmul", "indices", {"n_out": 0}, ValueError)
+bad("sparse_matmul_t", "data", {"dY": DY_OK.astype(np.float32)}, TypeError)
+bad("sparse_matmul_t", "n_in", {"n_in": -1}, ValueError)
+bad("sparse_matmul_t", "n_in", {"n_in": True}, TypeError)
+bad("sparse_matmul_t", "n_in", {"n_in": 3.0}, TypeError)
+bad("sparse_matmul_t", "indptr", {"n_in": 2}, ValueError)  # len(indptr) != n_in + 1
+bad("sparse_matmul_t", "indices", {"dY": np.ones((2, 3))}, ValueError)  # n_out = 3, index 3
+bad("sparse_weight_grad", "dY", {"dY": DY_OK.astype(np.float32)}, TypeError)  # mixed dtypes
+bad("sparse_weight_grad", "dY", {"dY": np.ones((3, 4))}, ValueError)  # rows differ from X
+bad("sparse_weight_grad", "indices", {"dY": np.ones((2, 3))}, ValueError)
+
+for kernel in VALID:
+    bad(kernel, "backend", {"backend": "fortran"}, ValueError)
+    bad(kernel, "backend", {"backend": "C"}, ValueError)
+    bad(kernel, "backend", {"backend": 1}, ValueError)
+
+
+@pytest.mark.parametrize("kernel, name, override, exc", BAD_INPUTS)
+def test_bad_input_is_refused_naming_the_argument(kernel, name, override, exc):
+    with pytest.raises(exc, match=rf"^{name}\b"):
+        getattr(kernels, kernel)(**{**VALID[kernel], **override})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kernel", list(VALID))
+def test_valid_base_arguments_are_accepted(kernel, backend):
+    """The base of the bad-input cases is itself fine, so each bad case
+    fails for the one thing it changed."""
+    getattr(kernels, kernel)(**VALID[kernel], backend=backend)
+
+
+def test_every_public_kernel_is_tested_for_bad_inputs():
+    assert set(VALID) == set(kernels.KERNELS)
+    assert {p.values[0] for p in BAD_INPUTS} == set(kernels.KERNELS)
