@@ -34,27 +34,36 @@ def rel_error(a, b):
     return float(np.max(np.abs(a - b)) / scale)
 
 
-def numerical_gradient(f, x, eps=EPS):
-    """Centred-difference gradient of the scalar ``f()`` with respect to ``x``.
+def _nudged(f, x, eps):
+    """``(f(x + eps·e_t), f(x - eps·e_t))`` for every entry t of ``x``, in order.
 
-    ``x`` must be a float64 array that ``f`` reads: each entry is nudged by
-    ±eps in place and restored before returning, so ``x`` is unchanged.
+    ``x`` must be a C-contiguous float64 array that ``f`` reads; each entry
+    is nudged in place and restored, so ``x`` is unchanged afterwards.
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError("x must be a float64 numpy.ndarray (finite differences need float64)")
     if not x.flags.c_contiguous:
         raise ValueError("x must be C-contiguous so that it can be nudged in place")
-    grad = np.zeros_like(x)
-    flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
+    flat_x = x.reshape(-1)
+    values = np.empty((flat_x.size, 2))
     for t in range(flat_x.size):
         old = flat_x[t]
         flat_x[t] = old + eps
-        f_plus = f()
+        values[t, 0] = f()
         flat_x[t] = old - eps
-        f_minus = f()
+        values[t, 1] = f()
         flat_x[t] = old
-        flat_g[t] = (f_plus - f_minus) / (2 * eps)
-    return grad
+    return values[:, 0].reshape(x.shape), values[:, 1].reshape(x.shape)
+
+
+def numerical_gradient(f, x, eps=EPS):
+    """Centred-difference gradient ``(f(x + eps) - f(x - eps)) / 2 eps`` of the scalar ``f()``.
+
+    ``x`` must be a C-contiguous float64 array that ``f`` reads: each entry
+    is nudged by ±eps in place and restored, so ``x`` is unchanged.
+    """
+    f_plus, f_minus = _nudged(f, x, eps)
+    return (f_plus - f_minus) / (2 * eps)
 
 
 def numerical_second_derivative(f, x, eps=1e-4):
@@ -64,22 +73,8 @@ def numerical_second_derivative(f, x, eps=1e-4):
     default eps is larger than for gradients because rounding error now
     scales as 1e-16·|f| / eps².
     """
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError("x must be a float64 numpy.ndarray (finite differences need float64)")
-    if not x.flags.c_contiguous:
-        raise ValueError("x must be C-contiguous so that it can be nudged in place")
-    hess = np.zeros_like(x)
-    flat_x, flat_h = x.reshape(-1), hess.reshape(-1)
-    f_zero = f()
-    for t in range(flat_x.size):
-        old = flat_x[t]
-        flat_x[t] = old + eps
-        f_plus = f()
-        flat_x[t] = old - eps
-        f_minus = f()
-        flat_x[t] = old
-        flat_h[t] = (f_plus - 2 * f_zero + f_minus) / eps**2
-    return hess
+    f_plus, f_minus = _nudged(f, x, eps)
+    return (f_plus - 2 * f() + f_minus) / eps**2
 
 
 def check_layer(layer, x, train=False, seed=0, eps=EPS):
