@@ -22,3 +22,15 @@ def mnist_dir():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def isolated_data(tmp_path, monkeypatch):
+    """A private user cache, no PYNNCOMP_DATA, and MNIST mirrors that do not exist.
+
+    Data tests use it so that they never read the developer's cache or the
+    network, whatever the machine has.
+    """
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PYNNCOMP_DATA", raising=False)
+    monkeypatch.setenv("PYNNCOMP_MNIST_MIRRORS", (tmp_path / "no-mirror").as_uri())
