@@ -1,0 +1,32 @@
+"""Compression methods: pruning schedules, the pruning engine, HashedNet budgets.
+
+* :mod:`.schedules` — the target sparsity of each pruning step.
+* :mod:`.prune` — saliencies and the exact pruning engine (masks).
+* :mod:`.hashing` — HashedNet bucket counts matched to a pruned net's size.
+"""
+from .hashing import hashed_buckets, matched_hashed_buckets
+from .prune import (
+    han_prune,
+    kept_count,
+    magnitude_saliency,
+    obd_saliency,
+    prune,
+    random_saliency,
+    rescaled_dropout,
+)
+from .schedules import cubic_schedule, one_shot_schedule, power_schedule
+
+__all__ = [
+    "power_schedule",
+    "cubic_schedule",
+    "one_shot_schedule",
+    "kept_count",
+    "prune",
+    "magnitude_saliency",
+    "random_saliency",
+    "obd_saliency",
+    "han_prune",
+    "rescaled_dropout",
+    "hashed_buckets",
+    "matched_hashed_buckets",
+]
