@@ -29,6 +29,7 @@ from pynncomp.nn import (
     L1,
     L2,
     SGD,
+    Conv2D,
     Dense,
     Dropout,
     Flatten,
@@ -498,3 +499,28 @@ def test_activations_reject_bad_inputs():
             layer.forward([1.0, 2.0])
         with pytest.raises(TypeError, match="x must have dtype float32 or float64"):
             layer.forward(np.ones((2, 3), dtype=np.int32))
+
+
+@pytest.mark.parametrize("make, x_shape", [
+    (lambda: Dense(7, 5, seed=0, dtype=np.float64), (4, 7)),
+    (lambda: HashedDense(7, 5, K=9, seed=0, dtype=np.float64), (4, 7)),
+    (lambda: Conv2D(2, 3, 3, stride=2, padding=1, seed=0, dtype=np.float64), (4, 2, 6, 6)),
+    (lambda: SparseDense.from_weights(np.arange(35.0).reshape(7, 5) - 17, np.zeros(5),
+                                      (np.arange(35) % 3 == 0).reshape(7, 5)), (4, 7)),
+    (lambda: ReLU(), (4, 7)),
+])
+def test_backward_params_fills_the_same_grads_as_backward(make, x_shape, rng):
+    """The first layer of a model skips dx in training; its grads must not change."""
+    layer = make()
+    if "W" in layer.params:
+        layer.set_mask("W", rng.random(layer.params["W"].shape) < 0.7)
+    x = rng.standard_normal(x_shape)
+    out, cache = layer.forward(x, train=True)
+    dout = rng.standard_normal(out.shape)
+    layer.backward(dout, cache)
+    full = {name: g.copy() for name, g in layer.grads.items()}
+    layer.grads = {}
+    assert layer.backward_params(dout, cache) is None
+    assert full.keys() == layer.grads.keys()
+    for name in full:
+        np.testing.assert_array_equal(layer.grads[name], full[name])

@@ -8,6 +8,9 @@ with its parameters and gradients in named dicts (numpy-ml style):
 ``backward(dout, cache) -> dx``
     returns dL/dx and writes dL/dp into ``self.grads[name]`` for every
     parameter ``name`` in ``self.params``.
+``backward_params(dout, cache)``
+    fills ``grads`` as ``backward`` does without computing dx (used by the
+    first layer of a model, whose dx nobody needs).
 ``curvature(d2out, cache) -> d2x``
     the second backward pass of Optimal Brain Damage (LeCun, Denker & Solla
     1989; METHODS.md section 3): from the diagonal second derivatives
@@ -53,11 +56,43 @@ class Layer:
     def curvature(self, d2out, cache):
         raise NotImplementedError
 
+    def backward_params(self, dout, cache):
+        """Fill ``grads`` like :meth:`backward` but skip dL/dx.
+
+        A model's first layer calls this in training: nothing uses the
+        gradient of the input images, and for a 784-input dense layer it is
+        a sixth of a step's arithmetic.  Layers with parameters override it;
+        the default runs :meth:`backward` and drops dx.
+        """
+        self.backward(dout, cache)
+
     def masked(self, name):
         """The parameter as the layer uses it: ``params[name] * masks[name]``."""
         p = self.params[name]
+        factor = self.keep_factor(name)
+        return p if factor is None else p * factor
+
+    def keep_factor(self, name):
+        """The keep-mask of ``name`` as 0/1 numbers of the parameter's dtype, or None.
+
+        The hot paths (forward, gradients, the SGD step) multiply by this
+        rather than by the bool mask: NumPy then multiplies two float arrays
+        instead of casting every bool, about 1.6x faster for a 784x100
+        float32 W (a tenth of a training step).  It is cached per mask
+        object; masks installed by :meth:`set_mask` are read-only, so the
+        cache cannot go stale behind an in-place edit (assign a new array to
+        ``masks[name]`` instead, or call :meth:`set_mask`).
+        """
         mask = self.masks.get(name)
-        return p if mask is None else p * mask
+        if mask is None:
+            return None
+        dtype = self.params[name].dtype
+        cache = self.__dict__.setdefault("_keep_factors", {})
+        cached = cache.get(name)
+        if cached is None or cached[0] is not mask or cached[1].dtype != dtype:
+            cached = (mask, mask.astype(dtype))
+            cache[name] = cached
+        return cached[1]
 
     def set_mask(self, name, keep_mask):
         """Install a keep-mask on a prunable parameter and zero what it prunes.
@@ -75,7 +110,9 @@ class Layer:
             raise TypeError(f"keep_mask must be a bool array, got dtype {keep_mask.dtype}")
         if keep_mask.shape != p.shape:
             raise ValueError(f"keep_mask must have the shape of {name} {p.shape}, got {keep_mask.shape}")
-        self.masks[name] = keep_mask.copy()
+        keep_mask = keep_mask.copy()
+        keep_mask.flags.writeable = False
+        self.masks[name] = keep_mask
         p *= keep_mask
 
     def astype(self, dtype):

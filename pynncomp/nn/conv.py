@@ -290,12 +290,22 @@ class Conv2D(Layer):
             and ``grads["W"]`` (F, C, k_h, k_w), zero where pruned,
             ``grads["b"]`` (F,).
         """
-        x_shape, X_col, W_used = cache
+        x_shape, _, W_used = cache
+        delta = self._param_grads(dout, cache)
+        return self._input_gradient(delta, W_used, x_shape)
+
+    def backward_params(self, dout, cache):
+        """``grads["W"]`` and ``grads["b"]`` only; no dx (no col2im)."""
+        self._param_grads(dout, cache)
+
+    def _param_grads(self, dout, cache):
+        """Fill the parameter gradients; returns δ in column layout (F, H_out·W_out·B)."""
+        x_shape, X_col, _ = cache
         _check_upstream("dout", dout, self.output_shape(x_shape))
         delta = self._as_columns(dout)
         self.grads["W"] = self._mask_like_W(self._weight_gradient(delta, X_col))
         self.grads["b"] = delta.sum(axis=1)
-        return self._input_gradient(delta, W_used, x_shape)
+        return delta
 
     def curvature(self, d2out, cache):
         """Diagonal second derivatives: Optimal Brain Damage's second backward pass.
@@ -357,8 +367,8 @@ class Conv2D(Layer):
 
     def _mask_like_W(self, grad):
         """Zero the entries of a W-shaped gradient (or h) where W is pruned."""
-        mask = self.masks.get("W")
-        return grad if mask is None else grad * mask
+        factor = self.keep_factor("W")
+        return grad if factor is None else grad * factor
 
 
 class MaxPool2D(Layer):

@@ -100,14 +100,18 @@ class Dense(Layer):
 
         ``dout`` is dL/dY, shape (B, n_out).
         """
-        x, W_used = cache
+        self.backward_params(dout, cache)
+        return dout @ cache[1].T
+
+    def backward_params(self, dout, cache):
+        """``grads["W"] = (Xᵀ dY) ⊙ M`` and ``grads["b"] = Σ_b dY_b``; no dX."""
+        x, _ = cache
         dW = x.T @ dout
-        mask = self.masks.get("W")
-        if mask is not None:
-            dW *= mask
+        factor = self.keep_factor("W")
+        if factor is not None:
+            dW *= factor
         self.grads["W"] = dW
         self.grads["b"] = dout.sum(axis=0)
-        return dout @ W_used.T
 
     def curvature(self, d2out, cache):
         """OBD's h of ``W`` (masked) and ``b``; returns d2X (B, n_in).
@@ -116,9 +120,9 @@ class Dense(Layer):
         """
         x, W_used = cache
         h_W = (x * x).T @ d2out
-        mask = self.masks.get("W")
-        if mask is not None:
-            h_W *= mask
+        factor = self.keep_factor("W")
+        if factor is not None:
+            h_W *= factor
         self.hessian["W"] = h_W
         self.hessian["b"] = d2out.sum(axis=0)
         return d2out @ (W_used * W_used).T
@@ -272,16 +276,20 @@ class SparseDense(Layer):
 
     def backward(self, dout, cache):
         """Gradients of the kept weights and ``b``; returns dX (B, n_in)."""
-        x, data = cache
         dout = np.ascontiguousarray(dout)
-        active = kernels.active()
-        ddata = active.sparse_weight_grad(x, dout, self.indptr, self.indices)
-        mask = self.masks.get("data")
-        if mask is not None:
-            ddata *= mask
+        self.backward_params(dout, cache)
+        return kernels.active().sparse_matmul_t(dout, self.indptr, self.indices, cache[1], self.n_in)
+
+    def backward_params(self, dout, cache):
+        """Gradients of the kept weights and ``b`` only; no dX."""
+        x, _ = cache
+        dout = np.ascontiguousarray(dout)
+        ddata = kernels.active().sparse_weight_grad(x, dout, self.indptr, self.indices)
+        factor = self.keep_factor("data")
+        if factor is not None:
+            ddata *= factor
         self.grads["data"] = ddata
         self.grads["b"] = dout.sum(axis=0)
-        return active.sparse_matmul_t(dout, self.indptr, self.indices, data, self.n_in)
 
     def curvature(self, d2out, cache):
         """OBD's h of the kept weights and ``b``; returns d2X (B, n_in)."""
@@ -289,9 +297,9 @@ class SparseDense(Layer):
         d2out = np.ascontiguousarray(d2out)
         active = kernels.active()
         h_data = active.sparse_weight_grad(x * x, d2out, self.indptr, self.indices)
-        mask = self.masks.get("data")
-        if mask is not None:
-            h_data *= mask
+        factor = self.keep_factor("data")
+        if factor is not None:
+            h_data *= factor
         self.hessian["data"] = h_data
         self.hessian["b"] = d2out.sum(axis=0)
         return active.sparse_matmul_t(d2out, self.indptr, self.indices, data * data, self.n_in)

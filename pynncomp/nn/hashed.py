@@ -156,15 +156,19 @@ class HashedDense(Layer):
 
     def backward(self, dout, cache):
         """Gradients of ``w`` (bucket sums of dV) and ``b``; returns dX (B, n_in)."""
-        x, V = cache
+        self.backward_params(dout, cache)
+        return dout @ cache[1].T
+
+    def backward_params(self, dout, cache):
+        """Gradients of ``w`` and ``b`` only; no dX."""
+        x, _ = cache
         dV = x.T @ dout
         dw = kernels.active().bucket_accumulate(dV, self.bucket, self.sign, self.K)
-        mask = self.masks.get("w")
-        if mask is not None:
-            dw *= mask
+        factor = self.keep_factor("w")
+        if factor is not None:
+            dw *= factor
         self.grads["w"] = dw
         self.grads["b"] = dout.sum(axis=0)
-        return dout @ V.T
 
     def curvature(self, d2out, cache):
         """OBD's h of ``w`` (bucket sums of h_V) and ``b``; returns d2X (B, n_in)."""
@@ -172,9 +176,9 @@ class HashedDense(Layer):
         h_V = (x * x).T @ d2out
         all_plus = np.ones_like(self.sign)
         h_w = kernels.active().bucket_accumulate(h_V, self.bucket, all_plus, self.K)
-        mask = self.masks.get("w")
-        if mask is not None:
-            h_w *= mask
+        factor = self.keep_factor("w")
+        if factor is not None:
+            h_w *= factor
         self.hessian["w"] = h_w
         self.hessian["b"] = d2out.sum(axis=0)
         return d2out @ (V * V).T

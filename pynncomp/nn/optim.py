@@ -59,23 +59,27 @@ class SGD:
             p = layer.params[name]
             if name not in layer.grads:
                 raise ValueError(f"layer {index} has no gradient for {name!r}; call loss_and_grads before step")
-            direction = layer.grads[name]
+            # η (g + ∇R(p)), built in one new array: a 784x100 temporary
+            # costs as much as the arithmetic on it
             if self.penalty is not None and name in layer.prunable:
-                direction = direction + self.penalty.grad(p)
-            mask = layer.masks.get(name)
+                step = self.penalty.grad(p)
+                step += layer.grads[name]
+                step *= self.lr
+            else:
+                step = self.lr * layer.grads[name]
+            factor = layer.keep_factor(name)
             if self.momentum == 0.0:
-                update = self.lr * direction
-                if mask is not None:
-                    update *= mask
-                p -= update
+                if factor is not None:
+                    step *= factor
+                p -= step
                 continue
             v = self._velocity(layer, name, p)
             v *= self.momentum
-            v -= self.lr * direction
-            if mask is not None:
+            v -= step
+            if factor is not None:
                 # one product zeroes the old velocity, the gradient and the
                 # penalty's gradient of every pruned entry at once
-                v *= mask
+                v *= factor
             p += v
 
     def _velocity(self, layer, name, p):

@@ -71,11 +71,18 @@ class Sequential:
             caches.append(cache)
         return x, caches
 
-    def backward(self, dout, caches):
-        """Backpropagate ``dout`` = dL/d(out); fills every layer's grads, returns dL/dx."""
-        for layer, cache in zip(reversed(self.layers), reversed(caches)):
+    def backward(self, dout, caches, input_grad=True):
+        """Backpropagate ``dout`` = dL/d(out); fills every layer's grads.
+
+        Returns dL/dx, or None with ``input_grad=False`` (the first layer
+        then fills its grads by ``backward_params`` and skips dx).
+        """
+        for layer, cache in zip(reversed(self.layers[1:]), reversed(caches[1:])):
             dout = layer.backward(dout, cache)
-        return dout
+        if not input_grad:
+            self.layers[0].backward_params(dout, caches[0])
+            return None
+        return self.layers[0].backward(dout, caches[0])
 
     def loss(self, x, y, train=False):
         """Mean cross-entropy of a batch.
@@ -95,13 +102,14 @@ class Sequential:
         loss, loss_cache = self.loss_layer.forward(logits, y)
         return loss, (layer_caches, loss_cache)
 
-    def loss_and_grads(self, x, y, train=True, penalty=None):
+    def loss_and_grads(self, x, y, train=True, penalty=None, input_grad=True):
         """Loss of a batch and its gradient in every layer's ``grads``.
 
         With a penalty R the objective is ``L + Σ R(w ⊙ M)`` over the
         prunable parameters, and ``∂R/∂w ⊙ M`` is added to their grads
         (biases and pruned entries get none).  Give a penalty here *or* to
-        the optimiser, not to both.
+        the optimiser, not to both.  ``input_grad=False`` skips dL/dx of the
+        first layer, which training never uses.
 
         Returns
         -------
@@ -111,16 +119,16 @@ class Sequential:
         if penalty is not None and not isinstance(penalty, Penalty):
             raise TypeError(f"penalty must be None or a Penalty (L1, L2), got {type(penalty).__name__}")
         loss, (layer_caches, loss_cache) = self.loss(x, y, train)
-        self.backward(self.loss_layer.backward(loss_cache), layer_caches)
+        self.backward(self.loss_layer.backward(loss_cache), layer_caches, input_grad)
         self.grads_penalty = penalty
         if penalty is not None:
             for _, layer, name in self.parameters(prunable_only=True):
                 w = layer.masked(name)
                 loss += penalty.value(w)
                 penalty_grad = penalty.grad(w)
-                mask = layer.masks.get(name)
-                if mask is not None:
-                    penalty_grad *= mask
+                factor = layer.keep_factor(name)
+                if factor is not None:
+                    penalty_grad *= factor
                 layer.grads[name] = layer.grads[name] + penalty_grad
         return loss
 
