@@ -1,11 +1,17 @@
 """The ``pynncomp`` command line.
 
+``pynncomp quickstart``           dense vs MagL1 90 % vs HashedNet on 784-100-10, a table and a plot
+``pynncomp train``                one method, one data set, one seed: model + JSON record
+``pynncomp evaluate MODEL``       accuracy and storage of a saved model (sparse inference)
+``pynncomp sensitivity MODEL``    accuracy with one layer at a time pruned (table + plot)
 ``pynncomp info``                 version, kernel backend and kernels, as JSON
 ``pynncomp data info``            where MNIST is looked for and what is there
 ``pynncomp data preview NAME``    a grid of a data set's first training images
 
-Errors a user can cause (an unknown data set, missing or corrupt data, an
-unwritable output) print a message to stderr and exit with status 2.
+Errors a user can cause (an unknown name, a value out of range, missing or
+corrupt data, an unwritable output) print one message to stderr and exit
+with status 2.  Ctrl-C exits with status 130; every file is written
+atomically, so an interrupted command leaves no half-written file.
 """
 import argparse
 import json
@@ -15,8 +21,29 @@ import sys
 
 import numpy as np
 
-from . import __version__, data, kernels
+from . import __version__, data, experiment, kernels, methods, models
 from .data import mnist, sources, splits
+from .train import Protocol
+
+# CLI option of each Protocol field, with the paper's symbol where it has one.
+PROTOCOL_OPTIONS = {
+    "batch_size": ("--batch-size", int, "minibatch size"),
+    "lr": ("--lr", float, "SGD learning rate"),
+    "momentum": ("--momentum", float, "SGD momentum in [0, 1)"),
+    "l1": ("--l1", float, "lambda of the L1 penalty (magl1)"),
+    "l2": ("--l2", float, "lambda of the L2 penalty (the other methods)"),
+    "pretrain_epochs": ("--pretrain-epochs", int, "epochs before the first pruning step"),
+    "steps": ("--steps", int, "k, the number of pruning steps (>= 1)"),
+    "power": ("--power", float, "c of the schedule S*(i/k)^(1/c) (>= 1)"),
+    "prune_every": ("--prune-every", int, "epochs between pruning steps"),
+    "finetune_max": ("--finetune-max", int, "most epochs of fine-tuning after the last step"),
+    "patience": ("--patience", int, "fine-tuning stops after this many epochs without a better validation accuracy"),
+    "schedule": ("--schedule", str, "power (the study's), cubic (Zhu & Gupta) or oneshot"),
+    "scope": ("--scope", str, "global or layer (default: the method's own)"),
+    "obd_samples": ("--obd-samples", int, "training images OBD's curvature is averaged over"),
+    "han_lr_factor": ("--han-lr-factor", float, "han: retraining learning rate as a fraction of --lr"),
+    "dropout": ("--dropout", float, "dropout after every hidden ReLU, in [0, 1)"),
+}
 
 
 def info():
@@ -85,6 +112,149 @@ def _cmd_data_preview(args):
     return 0
 
 
+def _protocol(args):
+    """The Protocol of the options given (defaults for the others); errors name the option."""
+    changes = {field: getattr(args, field) for field in PROTOCOL_OPTIONS if getattr(args, field) is not None}
+    try:
+        return Protocol().replace(**changes)
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        for field, (flag, _, _) in PROTOCOL_OPTIONS.items():
+            if message.startswith(field + " "):
+                message = flag + message[len(field):]
+                break
+        raise ValueError(message) from None
+
+
+def _load(name, args, layout):
+    kwargs = {}
+    if getattr(args, "n_train", None) is not None:
+        kwargs["n_train"] = args.n_train
+    if getattr(args, "n_test", None) is not None:
+        kwargs["n_test"] = args.n_test
+    return data.load(name, args.split, root=args.root, layout=layout, val_size=args.val_size, **kwargs)
+
+
+def _cmd_train(args):
+    sparsity = experiment.check_sparsity(args.sparsity)
+    method = methods.get(args.method)
+    hidden = models.arch_hidden(args.arch, args.hidden)
+    protocol = _protocol(args)
+    method.check(args.arch, hidden, sparsity)
+    dataset = _load(args.dataset, args, models.layout_of(args.arch))
+    say = (lambda *_: None) if args.quiet else print
+    from .quickstart import epoch_printer
+
+    label = f"{method.name} on {dataset.name}, {models.describe(args.arch, hidden)}, target {100 * sparsity:g} % removed"
+    say(f"training {label}, seed {args.seed}")
+    model, record = experiment.run(method, dataset, arch=args.arch, hidden=hidden, sparsity=sparsity,
+                                   seed=args.seed, protocol=protocol, progress=epoch_printer(say, "  "))
+    model_path, record_path, record = experiment.save_run(args.out, model, record)
+    print(f"{method.name}: test accuracy {100 * record['test_accuracy']:.2f} %, validation "
+          f"{100 * record['val_accuracy']:.2f} %, {record['weights_kept']:,} of {record['weights_total']:,} weights "
+          f"kept ({100 * record['achieved_sparsity']:.2f} % removed) + {record['biases']} biases, "
+          f"{record['epochs']} epochs in {record['wall_s']:.1f} s")
+    print(f"model: {model_path} ({record['file_bytes']:,} bytes, {100 * record['file_ratio']:.1f} % of dense float32)")
+    print(f"record: {record_path}")
+    return 0
+
+
+def _model_dataset(args, path):
+    """The saved model, its record summary, and the data set to measure it on."""
+    from . import io
+
+    model = io.load_model(path, sparse=True)
+    summary = io.load_metadata(path).get("record", {})
+    name = args.dataset or summary.get("dataset")
+    if name is None:
+        raise ValueError(f"{path} does not say which data set it was trained on: give --dataset")
+    from .nn import Conv2D
+
+    layout = "image" if isinstance(model.layers[0], Conv2D) else "flat"
+    return model, summary, _load(name, args, layout)
+
+
+def _cmd_evaluate(args):
+    from . import io
+
+    model, summary, dataset = _model_dataset(args, args.model)
+    timer_start = __import__("time").perf_counter()
+    accuracy = model.accuracy(dataset.X_test, dataset.y_test)
+    seconds = __import__("time").perf_counter() - timer_start
+    storage = io.storage_report(args.model, model)
+    result = {
+        "model": str(args.model), "dataset": dataset.name, "split": dataset.split,
+        "test_accuracy": accuracy, "n_test": int(dataset.X_test.shape[0]),
+        "weights_kept": model.n_kept_weights, "biases": model.n_biases,
+        "file_bytes": storage["file_bytes"], "dense_float32_bytes": storage["dense_float32_bytes"],
+        "file_ratio": storage["ratio"], "inference_s": seconds, "backend": kernels.ACTIVE_BACKEND,
+        "recorded_test_accuracy": summary.get("test_accuracy"),
+    }
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"{args.model}: {summary.get('method', '?')} {summary.get('arch', '')}".rstrip())
+    print(f"  test accuracy on {dataset.name} ({dataset.split} split, {result['n_test']} images): "
+          f"{100 * accuracy:.2f} %" + (f" (recorded at training: {100 * summary['test_accuracy']:.2f} %)"
+                                      if "test_accuracy" in summary else ""))
+    print(f"  weights kept {result['weights_kept']:,}, biases {result['biases']:,}")
+    print(f"  {storage['file_bytes']:,} bytes on disk, {100 * storage['ratio']:.1f} % of the dense float32 model "
+          f"({storage['dense_float32_bytes']:,} bytes)")
+    print(f"  inference through the sparse kernels ({kernels.ACTIVE_BACKEND} backend) in {seconds:.2f} s")
+    return 0
+
+
+def _sparsities(text):
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers in [0, 1), got {text!r}") from None
+    return values
+
+
+def _cmd_sensitivity(args):
+    from .compress.sensitivity import plot_sensitivity, sensitivity, sensitivity_table
+    from ._files import atomic_write
+
+    model, summary, dataset = _model_dataset(args, args.model)
+    from . import io
+
+    model = io.load_model(args.model, sparse=False)  # masks are changed layer by layer
+    X, y = (dataset.X_val, dataset.y_val) if args.on == "val" else (dataset.X_test, dataset.y_test)
+    if X.shape[0] == 0:
+        raise ValueError("the validation subset is empty (--val-size 0): use --on test or --val-size >= 1")
+    result = sensitivity(model, X, y, args.sparsities)
+    result.update(model=str(args.model), dataset=dataset.name, on=args.on)
+    table = sensitivity_table(result)
+    print(f"accuracy (%) on the {args.on} images of {dataset.name} with one layer pruned by magnitude, "
+          f"no retraining (unpruned: {100 * result['baseline']:.2f} %)")
+    print(table)
+    out = args.out
+    with atomic_write(f"{out}.json") as stream:
+        stream.write(json.dumps(result, indent=1).encode())
+    plot_sensitivity(result, f"{out}.png",
+                     title=f"{summary.get('arch', 'model')} on {dataset.name}: one layer pruned at a time")
+    print(f"wrote {out}.json and {out}.png")
+    return 0
+
+
+def _cmd_quickstart(args):
+    from .quickstart import quickstart
+
+    quickstart(args.out, root=args.root, seed=args.seed)
+    return 0
+
+
+def _add_data_options(parser, dataset_required=True):
+    parser.add_argument("--split", choices=splits.SPLITS, default="paper",
+                        help="paper: the study's 50 000/12 000; standard: MNIST's 60 000/10 000 (default paper)")
+    parser.add_argument("--val-size", type=int, default=None,
+                        help="training images held out for validation (default a tenth)")
+    parser.add_argument("--root", metavar="DIR", help="directory holding mnist/*.gz, searched first")
+    parser.add_argument("--n-train", type=int, help="synthetic-digits only: training images")
+    parser.add_argument("--n-test", type=int, help="synthetic-digits only: test images")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="pynncomp",
@@ -92,6 +262,51 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"pynncomp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p_quick = commands.add_parser(
+        "quickstart", help="train 784-100-10 dense, MagL1 at 90 %% and HashedNet at the same size; table + plot"
+    )
+    p_quick.add_argument("--out", metavar="DIR", default="pynncomp-quickstart",
+                         help="folder for the models, records and figure (default ./pynncomp-quickstart)")
+    p_quick.add_argument("--root", metavar="DIR", help="directory holding mnist/*.gz, searched first")
+    p_quick.add_argument("--seed", type=int, default=0, help="default 0")
+    p_quick.set_defaults(run=_cmd_quickstart)
+
+    p_train = commands.add_parser("train", help="train one method; saves the model and a JSON record")
+    p_train.add_argument("--method", required=True, metavar="M", help=f"one of {', '.join(methods.METHODS)}")
+    p_train.add_argument("--dataset", required=True, metavar="D", help=f"one of {', '.join(data.DATASETS)}")
+    p_train.add_argument("--arch", default="mlp", metavar="A", help=f"one of {', '.join(models.ARCHS)} (default mlp)")
+    p_train.add_argument("--hidden", type=int, nargs="+", metavar="H",
+                         help="hidden sizes of mlp (default 100); not for the LeNets")
+    p_train.add_argument("--sparsity", type=float, default=0.0, metavar="S",
+                         help="fraction of the weights removed, in [0, 1) (default 0)")
+    p_train.add_argument("--seed", type=int, default=0, help="default 0")
+    p_train.add_argument("--out", metavar="DIR", required=True, help="folder for NAME.npz and NAME.json")
+    p_train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    _add_data_options(p_train)
+    schedule = p_train.add_argument_group("training protocol (defaults: pynncomp.train.Protocol)")
+    for field, (flag, kind, text) in PROTOCOL_OPTIONS.items():
+        default = getattr(Protocol(), field)
+        schedule.add_argument(flag, dest=field, type=kind, default=None, help=f"{text} (default {default})")
+    p_train.set_defaults(run=_cmd_train)
+
+    p_eval = commands.add_parser("evaluate", help="test accuracy and bytes on disk of a saved model")
+    p_eval.add_argument("model", metavar="MODEL.npz")
+    p_eval.add_argument("--dataset", metavar="D", help="default: the one the model was trained on")
+    p_eval.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_data_options(p_eval)
+    p_eval.set_defaults(run=_cmd_evaluate)
+
+    p_sens = commands.add_parser("sensitivity", help="accuracy with one layer at a time pruned (Han et al. Fig. 6)")
+    p_sens.add_argument("model", metavar="MODEL.npz", help="a trained model, e.g. from train --method dense")
+    p_sens.add_argument("--dataset", metavar="D", help="default: the one the model was trained on")
+    p_sens.add_argument("--sparsities", type=_sparsities, metavar="S1,S2,...",
+                        default=[0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99],
+                        help="comma-separated, increasing, in [0, 1) (default 0,0.3,...,0.99)")
+    p_sens.add_argument("--on", choices=("val", "test"), default="val", help="images measured (default val)")
+    p_sens.add_argument("--out", metavar="PREFIX", required=True, help="writes PREFIX.json and PREFIX.png")
+    _add_data_options(p_sens)
+    p_sens.set_defaults(run=_cmd_sensitivity)
+
     p_info = commands.add_parser("info", help="print version, kernel backend and kernels as JSON")
     p_info.add_argument("--pretty", action="store_true", help="indent the JSON")
     p_info.set_defaults(run=_cmd_info)
@@ -123,7 +338,11 @@ def main(argv=None):
         return 2
     try:
         return args.run(args)
-    except (ValueError, OSError) as err:
+    except (ValueError, TypeError, OSError, FloatingPointError) as err:
         # OSError covers data.DataNotFoundError and unwritable outputs.
         print(f"pynncomp: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("pynncomp: interrupted; files are written whole or not at all, none was left half-written",
+              file=sys.stderr)
+        return 130

@@ -11,6 +11,7 @@ from .prune import (
     magnitude_saliency,
     obd_saliency,
     prune,
+    pruning_report,
     random_saliency,
     rescaled_dropout,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "one_shot_schedule",
     "kept_count",
     "prune",
+    "pruning_report",
     "magnitude_saliency",
     "random_saliency",
     "obd_saliency",

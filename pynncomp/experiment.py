@@ -1,0 +1,258 @@
+"""One training run of one method: the common timetable, the result record.
+
+:func:`run` trains ``method`` on a :class:`~pynncomp.data.Dataset` with the
+timetable of :mod:`pynncomp.train` (pre-training, k pruning steps every e
+epochs, fine-tuning to the best validation accuracy) and returns the
+trained model with a JSON-ready record of what happened.  :func:`save_run`
+writes the model (compressed, :mod:`pynncomp.io`) and the record, each
+atomically, so an interrupted run leaves no half-written file.
+
+Randomness: ``numpy.random.SeedSequence(seed)`` spawns independent streams
+for the initial weights (and dropout), the batch order and the method's own
+draws (random saliency, OBD's subsample), so the same seed gives the same
+numbers and changing one use of randomness does not shift the others.
+"""
+import json
+import math
+import os
+import pathlib
+import platform
+import time
+
+import numpy as np
+
+from . import __version__, kernels, methods, models
+from ._files import atomic_write
+from .compress import prune, pruning_report
+from .io import dense_float32_nbytes, save_model
+from .kernels._validate import check_int
+from .nn import SGD, L1, L2
+from .nn._checks import check_real
+from .train import Protocol, Timer, train_epoch
+
+RECORD_FIELDS = (
+    "method", "dataset", "arch", "hidden", "target_sparsity", "achieved_sparsity", "weights_total",
+    "weights_kept", "biases", "test_accuracy", "val_accuracy", "epochs", "seed", "wall_s", "config", "version",
+)
+
+
+def check_sparsity(sparsity):
+    """S must be a real number in [0, 1)."""
+    return check_real("sparsity", sparsity, 0.0, 1.0, high_open=True)
+
+
+def run_name(method, dataset, arch_label, sparsity, seed):
+    """A file-name stem that identifies a run: ``magl2_mnist_784-100-10_S0.9_seed0``."""
+    return f"{method}_{dataset}_{arch_label}_S{sparsity:g}_seed{seed}"
+
+
+def _penalty(method, protocol):
+    if method.penalty == "l1":
+        return L1(protocol.l1) if protocol.l1 > 0 else None
+    if method.penalty == "l2":
+        return L2(protocol.l2) if protocol.l2 > 0 else None
+    return None
+
+
+def _snapshot(model):
+    return [{name: p.copy() for name, p in layer.params.items()} for layer in model.layers]
+
+
+def _restore(model, snapshot):
+    for layer, params in zip(model.layers, snapshot):
+        for name, p in params.items():
+            layer.params[name][...] = p
+
+
+def _sparsity_now(model):
+    return 1.0 - model.n_kept_weights / model.n_weights
+
+
+def _real_weights(model):
+    """Weights the model really stores: kept weights (a HashedDense's K are all real)."""
+    return model.n_kept_weights
+
+
+def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, protocol=None, progress=None):
+    """Train one method on one data set and report.
+
+    Parameters
+    ----------
+    method : str or Method
+        One of :data:`pynncomp.methods.METHODS`.
+    dataset : pynncomp.data.Dataset
+        Must have a validation subset (fine-tuning stops on it) in the
+        layout of ``arch`` (:func:`pynncomp.models.layout_of`).
+    arch : {"mlp", "lenet300", "lenet5"}
+    hidden : int or sequence of int
+        Hidden sizes of "mlp".
+    sparsity : float in [0, 1)
+        S, the target fraction of weights removed (for ``hashednet``: the
+        pruning level whose kept-weight count its real weights match).
+    seed : int >= 0
+    protocol : Protocol or None (the defaults)
+    progress : callable or None
+        Called with a dict after every epoch (``epoch``, ``phase``,
+        ``loss``, ``val_accuracy``, ``sparsity``, ``lr``, ``seconds``) and
+        after every pruning step (``event = "prune"``).
+
+    Returns
+    -------
+    model : Sequential
+        The trained (pruned) network, weights of the best fine-tuning epoch.
+    record : dict
+        JSON-serialisable; the fields of :data:`RECORD_FIELDS` and more:
+        ``layers`` (kept/total per weight), ``history`` (per epoch),
+        ``schedule``, ``method_notes``, ``backend``, ``dense_float32_bytes``.
+    """
+    timer = Timer()
+    method = methods.get(method)
+    arch = models.check_arch(arch)
+    hidden = models.arch_hidden(arch, hidden)
+    sparsity = check_sparsity(sparsity)
+    seed = check_int("seed", seed, 0)
+    protocol = Protocol() if protocol is None else protocol
+    if not isinstance(protocol, Protocol):
+        raise TypeError(f"protocol must be a pynncomp.train.Protocol or None, got {type(protocol).__name__}")
+    method.check(arch, hidden, sparsity)
+    layout = models.layout_of(arch)
+    expected_ndim = 4 if layout == "image" else 2
+    if dataset.X_train.ndim != expected_ndim:
+        raise ValueError(f"arch {arch!r} reads the {layout!r} layout: load the data set with layout={layout!r}")
+    if dataset.X_val.shape[0] == 0:
+        raise ValueError("dataset has no validation subset, which fine-tuning needs: load it with val_size >= 1")
+
+    init_seed, order_seed, method_seed = np.random.SeedSequence(seed).spawn(3)
+    model = method.build(arch, hidden, sparsity, int(init_seed.generate_state(1)[0]), protocol)
+    optimizer = SGD(protocol.lr, protocol.momentum, _penalty(method, protocol))
+    order_rng = np.random.default_rng(order_seed)
+    context = methods.StepContext(dataset.X_train, dataset.y_train, protocol,
+                                  np.random.default_rng(method_seed), optimizer=optimizer)
+    targets = method.schedule(sparsity, protocol)
+    prune_at = dict(zip(protocol.prune_epochs(len(targets)), targets))
+    scope = method.scope(protocol)
+    history = []
+
+    def report(entry):
+        if progress is not None:
+            progress(entry)
+
+    def train_one(epoch, phase):
+        epoch_timer = Timer()
+        loss = train_epoch(model, optimizer, dataset.X_train, dataset.y_train, protocol.batch_size, order_rng)
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"the training loss became {loss} at epoch {epoch + 1}; lower lr (now {optimizer.lr}) "
+                "or the penalty"
+            )
+        val = model.accuracy(dataset.X_val, dataset.y_val)
+        entry = {"epoch": epoch + 1, "phase": phase, "loss": loss, "val_accuracy": val,
+                 "sparsity": _sparsity_now(model), "lr": optimizer.lr, "seconds": epoch_timer()}
+        history.append(entry)
+        report(entry)
+        return val
+
+    def prune_if_due(epoch):
+        if epoch in prune_at:
+            context.step += 1
+            step_report = prune(model, method.saliency(model, context), prune_at[epoch], scope)
+            method.after_prune(model, context)
+            report({"event": "prune", "step": context.step, "epoch": epoch + 1,
+                    "target": prune_at[epoch], "achieved": step_report["achieved_sparsity"]})
+
+    for epoch in range(protocol.fixed_epochs):
+        prune_if_due(epoch)
+        train_one(epoch, "pretrain" if context.step == 0 else "prune")
+    # The last iterative step falls at the start of fine-tuning: on from
+    # there until the validation accuracy stops improving.
+    epochs_done = protocol.fixed_epochs
+    prune_if_due(epochs_done)
+    best_val, best_weights, since_best = -1.0, None, 0
+    for epoch in range(epochs_done, epochs_done + protocol.finetune_max):
+        val = train_one(epoch, "finetune")
+        epochs_done += 1
+        if val > best_val:
+            best_val, best_weights, since_best = val, _snapshot(model), 0
+        else:
+            since_best += 1
+            if since_best >= protocol.patience:
+                break
+    _restore(model, best_weights)
+    final = pruning_report(model, sparsity)
+    record = {
+        "method": method.name,
+        "dataset": dataset.name,
+        "arch": models.describe(arch, hidden),
+        "arch_name": arch,
+        "hidden": list(hidden),
+        "target_sparsity": sparsity,
+        "achieved_sparsity": final["achieved_sparsity"],
+        "weights_total": _virtual_weights(model),
+        "weights_kept": _real_weights(model),
+        "biases": model.n_biases,
+        "parameters": _real_weights(model) + model.n_biases,
+        "test_accuracy": model.accuracy(dataset.X_test, dataset.y_test),
+        "val_accuracy": best_val,
+        "epochs": epochs_done,
+        "seed": seed,
+        "wall_s": timer(),
+        "config": {"protocol": protocol.to_dict(), "scope": scope, "penalty": repr(optimizer.penalty),
+                   "schedule": targets, "data": _data_config(dataset)},
+        "version": __version__,
+        "layers": {f"{index}.{name}": entry for (index, name), entry in final["layers"].items()},
+        "method_notes": {k: v for k, v in context.notes.items() if not k.startswith("_")},
+        "history": history,
+        "backend": kernels.ACTIVE_BACKEND,
+        "dense_float32_bytes": dense_float32_nbytes(model),
+        "synthetic_data": dataset.synthetic,
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - timer())),
+        "host": {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count()},
+    }
+    if method.name == "hashednet":
+        # a hashed net stores no pruned weights: its sparsity is the share of
+        # virtual weights it does not store
+        record["achieved_sparsity"] = 1.0 - record["weights_kept"] / record["weights_total"]
+    return model, record
+
+
+def _virtual_weights(model):
+    """Weights of the uncompressed architecture (a HashedDense counts n_in·n_out)."""
+    total = 0
+    for _, layer, name in model.parameters(prunable_only=True):
+        total += layer.n_in * layer.n_out if hasattr(layer, "K") else layer.params[name].size
+    return total
+
+
+def _data_config(dataset):
+    prov = dataset.provenance
+    return {"name": dataset.name, "split": dataset.split, "n_train": int(dataset.X_train.shape[0]),
+            "n_val": int(dataset.X_val.shape[0]), "n_test": int(dataset.X_test.shape[0]),
+            "validation": prov.get("validation"), "synthetic": dataset.synthetic}
+
+
+def save_run(out_dir, model, record, name=None):
+    """Write ``NAME.npz`` (the compressed model) and ``NAME.json`` (the record) into ``out_dir``.
+
+    Each file is written atomically; the record gains ``model_file``,
+    ``file_bytes`` and ``file_ratio`` (bytes on disk / dense float32 bytes).
+
+    Returns
+    -------
+    (model_path, record_path) : pathlib.Path
+    """
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if name is None:
+        name = run_name(record["method"], record["dataset"], record["arch"], record["target_sparsity"],
+                        record["seed"])
+    model_path, record_path = out_dir / f"{name}.npz", out_dir / f"{name}.json"
+    summary = {k: record[k] for k in RECORD_FIELDS if k != "config"}
+    file_bytes = save_model(model_path, model, metadata={"record": summary})
+    record = dict(record, model_file=model_path.name, file_bytes=file_bytes,
+                  file_ratio=file_bytes / record["dense_float32_bytes"])
+    with atomic_write(record_path) as stream:
+        stream.write(json.dumps(record, indent=1).encode())
+    return model_path, record_path, record
+
+
+__all__ = ["run", "save_run", "run_name", "RECORD_FIELDS", "check_sparsity", "Protocol"]

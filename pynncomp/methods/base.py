@@ -1,0 +1,90 @@
+"""What a compression method is: the parts a training run asks of it.
+
+A :class:`Method` says, for one run,
+
+* which network to build (:meth:`Method.build`; HashedNet builds its own);
+* which penalty to train with (``penalty``: ``"l1"``, ``"l2"`` or None,
+  whose λ comes from the :class:`~pynncomp.train.Protocol`);
+* the sparsity after each pruning step (:meth:`Method.schedule`);
+* the saliency of every weight at a pruning step (:meth:`Method.saliency`),
+  lowest pruned first by :func:`pynncomp.compress.prune`;
+* anything to change after a step (:meth:`Method.after_prune`; Han et al.
+  lower the learning rate and the dropout).
+
+The run itself — the epoch loop, the timetable, fine-tuning, saving — is
+:func:`pynncomp.experiment.run`, the same for every method.
+"""
+import dataclasses
+
+import numpy as np
+
+from .. import models
+from ..compress import cubic_schedule, one_shot_schedule, power_schedule
+
+
+@dataclasses.dataclass
+class StepContext:
+    """What a method may look at when it prunes.
+
+    Attributes
+    ----------
+    X_train, y_train : the training images and labels of the run
+    protocol : Protocol
+    rng : numpy.random.Generator
+        The run's stream for the method's own randomness (random saliency,
+        OBD's subsample), independent of initialisation and batch order.
+    step : int
+        1-based index of the pruning step.
+    optimizer : SGD
+    notes : dict
+        The method's own per-run state and what it reports (put in the
+        result record under ``"method_notes"``).
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    protocol: object
+    rng: np.random.Generator
+    step: int = 0
+    optimizer: object = None
+    notes: dict = dataclasses.field(default_factory=dict)
+
+
+class Method:
+    """Base class: a pruning method with magnitude saliency and the protocol's schedule."""
+
+    name = ""
+    summary = ""
+    penalty = "l2"
+    prunes = True
+    default_scope = "global"
+
+    def check(self, arch, hidden, sparsity):
+        """Refuse settings the method has no meaning for (ValueError)."""
+
+    def build(self, arch, hidden, sparsity, seed, protocol):
+        """The freshly initialised network this method trains."""
+        return models.build(arch, hidden, seed=seed, dropout=protocol.dropout)
+
+    def schedule(self, sparsity, protocol):
+        """[S_1, …, S_k]: the sparsity after each pruning step."""
+        if not self.prunes:
+            return []
+        if protocol.schedule == "oneshot":
+            return one_shot_schedule(sparsity)
+        if protocol.schedule == "cubic":
+            return cubic_schedule(sparsity, protocol.steps)
+        return power_schedule(sparsity, protocol.steps, protocol.power)
+
+    def scope(self, protocol):
+        return protocol.scope or self.default_scope
+
+    def saliency(self, model, context):
+        """``{(layer_index, name): s}`` for every prunable parameter."""
+        raise NotImplementedError
+
+    def after_prune(self, model, context):
+        """Called after each pruning step (default: nothing)."""
+
+    def __repr__(self):
+        return f"<method {self.name}: {self.summary}>"
