@@ -273,3 +273,16 @@ def test_save_run_writes_a_smaller_model_and_the_record(digits, tmp_path):
     assert loaded.accuracy(digits.X_test, digits.y_test) == record["test_accuracy"]
     assert io.load_metadata(model_path)["record"]["method"] == "magl2"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([model_path.name, record_path.name, "dense"])
+
+
+def test_lenet5_and_lenet300_train_and_prune_exactly():
+    images = data.load("synthetic-digits", n_train=300, n_test=100, val_size=60, layout="image")
+    protocol = TINY.replace(finetune_max=1)
+    model, record = experiment.run("magl2", images, arch="lenet5", sparsity=0.9, seed=0, protocol=protocol)
+    assert record["arch"] == "lenet5" and record["weights_total"] == 430_500
+    assert model.n_kept_weights == kept_count(0.9, 430_500)
+    flat = data.load("synthetic-digits", n_train=300, n_test=100, val_size=60)
+    model, record = experiment.run("han", flat, arch="lenet300", sparsity=0.92, seed=0, protocol=protocol)
+    assert record["arch"] == "784-300-100-10" and record["hidden"] == [300, 100]
+    assert model.n_kept_weights == kept_count(0.92, 266_200)
+    assert set(record["method_notes"]["steps"][-1]["kept_fraction"]) == {"0.W", "2.W", "4.W"}
