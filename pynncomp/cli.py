@@ -127,6 +127,8 @@ def _protocol(args):
 
 
 def _load(name, args, layout):
+    if name not in data.DATASETS:
+        raise ValueError(f"--dataset must be one of {data.DATASETS}, got {name!r}")
     kwargs = {}
     if getattr(args, "n_train", None) is not None:
         kwargs["n_train"] = args.n_train
