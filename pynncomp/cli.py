@@ -4,6 +4,9 @@
 ``pynncomp train``                one method, one data set, one seed: model + JSON record
 ``pynncomp evaluate MODEL``       accuracy and storage of a saved model (sparse inference)
 ``pynncomp sensitivity MODEL``    accuracy with one layer at a time pruned (table + plot)
+``pynncomp reproduce TARGET``     the study's tables/figures: a resumable grid of runs in DIR/runs.jsonl
+``pynncomp report DIR``           a target's table (mean ± std, the paper's numbers beside)
+``pynncomp plot DIR``             a target's figure
 ``pynncomp info``                 version, kernel backend and kernels, as JSON
 ``pynncomp data info``            where MNIST is looked for and what is there
 ``pynncomp data preview NAME``    a grid of a data set's first training images
@@ -247,6 +250,44 @@ def _cmd_quickstart(args):
     return 0
 
 
+def _levels(text):
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated fractions, got {text!r}") from None
+
+
+def _cmd_reproduce(args):
+    from .reproduce import reproduce
+
+    data_options = {"root": args.root, "val_size": args.val_size, "n_train": args.n_train, "n_test": args.n_test}
+    data_options = {k: v for k, v in data_options.items() if v is not None}
+    datasets = args.datasets.split(",") if args.datasets else None
+    done, failed = reproduce(args.target, args.results, runs=args.runs, jobs=args.jobs, fast=args.fast,
+                             datasets=datasets, levels=args.levels, data_options=data_options)
+    print(f"{done} runs done now" + (f", {failed} failed (see above)" if failed else "")
+          + f"; report: pynncomp report {args.results} --target {args.target}" + (" --fast" if args.fast else ""))
+    return 1 if failed else 0
+
+
+def _cmd_report(args):
+    from .reproduce.report import report
+
+    text, torn = report(args.results, args.target, args.format, args.fast)
+    if torn:
+        print(torn, file=sys.stderr)
+    print(text)
+    return 0
+
+
+def _cmd_plot(args):
+    from .reproduce.plots import plot
+
+    plot(args.results, args.target, args.out, args.fast)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _add_data_options(parser, dataset_required=True):
     parser.add_argument("--split", choices=splits.SPLITS, default="paper",
                         help="paper: the study's 50 000/12 000; standard: MNIST's 60 000/10 000 (default paper)")
@@ -308,6 +349,39 @@ def build_parser():
     p_sens.add_argument("--out", metavar="PREFIX", required=True, help="writes PREFIX.json and PREFIX.png")
     _add_data_options(p_sens)
     p_sens.set_defaults(run=_cmd_sensitivity)
+
+    from .reproduce import targets as reproduce_targets
+
+    target_help = f"one of {', '.join(reproduce_targets.TARGETS)}"
+    p_repro = commands.add_parser("reproduce", help="run a target's grid of runs (resumable)")
+    p_repro.add_argument("target", metavar="TARGET", help=target_help)
+    p_repro.add_argument("--results", metavar="DIR", default="results",
+                         help="folder of runs.jsonl (default ./results)")
+    p_repro.add_argument("--runs", type=int, help="independent runs per cell (default 5; 2 with --fast)")
+    p_repro.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p_repro.add_argument("--fast", action="store_true",
+                         help="a reduced version (fewer levels and runs, a short timetable), for tests and CI")
+    p_repro.add_argument("--datasets", metavar="D1,D2", help="a subset of the target's data sets")
+    p_repro.add_argument("--levels", type=_levels, metavar="S1,S2", help="a subset of the target's levels")
+    p_repro.add_argument("--root", metavar="DIR", help="directory holding mnist/*.gz, searched first")
+    p_repro.add_argument("--val-size", type=int, default=None, help=argparse.SUPPRESS)
+    p_repro.add_argument("--n-train", type=int, help="synthetic-digits only: training images")
+    p_repro.add_argument("--n-test", type=int, help="synthetic-digits only: test images")
+    p_repro.set_defaults(run=_cmd_reproduce)
+
+    p_report = commands.add_parser("report", help="a target's table from DIR/runs.jsonl")
+    p_report.add_argument("results", metavar="DIR")
+    p_report.add_argument("--target", required=True, help=target_help)
+    p_report.add_argument("--format", choices=("md", "csv", "tex"), default="md", help="default md")
+    p_report.add_argument("--fast", action="store_true", help="the runs of reproduce --fast")
+    p_report.set_defaults(run=_cmd_report)
+
+    p_plot = commands.add_parser("plot", help="a target's figure from DIR/runs.jsonl")
+    p_plot.add_argument("results", metavar="DIR")
+    p_plot.add_argument("--target", required=True, help=target_help)
+    p_plot.add_argument("--out", metavar="FILE.png", required=True)
+    p_plot.add_argument("--fast", action="store_true", help="the runs of reproduce --fast")
+    p_plot.set_defaults(run=_cmd_plot)
 
     p_info = commands.add_parser("info", help="print version, kernel backend and kernels as JSON")
     p_info.add_argument("--pretty", action="store_true", help="indent the JSON")

@@ -1,0 +1,142 @@
+"""``pynncomp report``: the paper's table layout from ``runs.jsonl``.
+
+A cell is the mean ± standard deviation of the test accuracy (in %) over
+the runs found for it, with their number; the standard deviation is the
+sample one (ddof = 1; "–" for a single run).  Where the paper has a number
+(Table 1, :mod:`.paper`), it is printed beside ours with the difference
+ours − paper.  Records are matched to a target by their run key without the
+seed, so only runs of the target's protocol (full, or ``--fast``) count.
+"""
+import re
+import statistics
+
+from . import convnets, paper, runlog, targets
+
+FORMATS = ("md", "csv", "tex")
+
+
+def _cell_key(run_key):
+    """The run key without its seed and data-options parts."""
+    return re.sub(r"/d[0-9a-f]{8}$", "", re.sub(r"/seed\d+", "", run_key))
+
+
+def target_cells(target, fast=False):
+    """``{cell key: (method, dataset, sparsity)}`` for every cell of the target."""
+    datasets = targets.datasets_of(target) + ("synthetic-digits",)
+    specs = targets.grid(target, 1, fast, datasets, None)
+    return {_cell_key(targets.run_key(spec)): spec for spec in specs}
+
+
+def collect(records, target, fast=False):
+    """Accuracies (in %) per cell: ``{(method, dataset, sparsity or setting label): [acc, ...]}``."""
+    cells = target_cells(target, fast)
+    found = {}
+    for key, record in records.items():
+        spec = cells.get(_cell_key(key))
+        if spec is None:
+            continue
+        column = convnets.label(spec["setting"]) if spec["method"] == "conv" else spec["sparsity"]
+        found.setdefault((spec["method"], spec["dataset"], column), []).append(record)
+    return found
+
+
+def summary(values):
+    """(mean, std or None, n) of a list of numbers."""
+    mean = statistics.fmean(values)
+    std = statistics.stdev(values) if len(values) > 1 else None
+    return mean, std, len(values)
+
+
+def _format_cell(values):
+    if not values:
+        return ""
+    mean, std, n = summary(values)
+    return f"{mean:.2f} ± {std:.2f} ({n})" if std is not None else f"{mean:.2f} ± – (1)"
+
+
+def table(records, target, fast=False):
+    """(header, rows) of the target's table, strings ready to format."""
+    found = collect(records, target, fast)
+    if target == "convnets":
+        return _conv_table(found)
+    datasets = [d for d in targets.datasets_of(target) + ("synthetic-digits",)
+                if any(key[1] == d for key in found)]
+    levels = sorted({key[2] for key in found})
+    methods = sorted({key[0] for key in found}, key=["magl1", "magl2", "obd", "hashednet"].index)
+    header = ["removed"] + (["method"] if len(methods) > 1 else [])
+    with_paper = target == "table1"
+    for dataset in datasets:
+        header += [dataset] + (["paper", "Δ"] if with_paper else [])
+    rows = []
+    for level in levels:
+        for method in methods:
+            row = [f"{100 * level:g} %"] + ([method] if len(methods) > 1 else [])
+            for dataset in datasets:
+                values = [100 * r["test_accuracy"] for r in found.get((method, dataset, level), [])]
+                row.append(_format_cell(values))
+                if with_paper:
+                    cell = paper.paper_cell(target, dataset, level)
+                    row.append("" if cell is None else f"{cell[0]:.2f} ± {cell[1]:.2f}")
+                    row.append("" if cell is None or not values else f"{statistics.fmean(values) - cell[0]:+.2f}")
+            rows.append(row)
+    return header, rows
+
+
+def _conv_table(found):
+    header = ["dataset", "setting", "parameters", "test accuracy (%)", "Pareto"]
+    rows = []
+    for dataset in sorted({key[1] for key in found}):
+        points = []
+        for (_, d, setting), recs in found.items():
+            if d == dataset:
+                points.append((recs[0]["parameters"], statistics.fmean(100 * r["test_accuracy"] for r in recs),
+                               (setting, recs)))
+        front = {payload[0] for _, _, payload in convnets.pareto_front(points)}
+        for params, _, (setting, recs) in sorted(points, key=lambda p: p[0]):
+            rows.append([dataset, setting, str(params), _format_cell([100 * r["test_accuracy"] for r in recs]),
+                         "yes" if setting in front else ""])
+    return header, rows
+
+
+def render(header, rows, fmt):
+    """The table as Markdown, CSV or LaTeX (booktabs)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    if fmt == "md":
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    if fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return buffer.getvalue().rstrip("\n")
+
+    def tex(text):
+        return text.replace("%", r"\%").replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace("_", r"\_")
+
+    lines = [r"\begin{tabular}{" + "l" * len(header) + "}", r"\toprule", " & ".join(map(tex, header)) + r" \\",
+             r"\midrule"]
+    lines += [" & ".join(map(tex, row)) + r" \\" for row in rows]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines)
+
+
+def report(results_dir, target, fmt="md", fast=False):
+    """The formatted table of ``target`` from ``results_dir/runs.jsonl``."""
+    import pathlib
+
+    targets.check_target(target)
+    path = pathlib.Path(results_dir) / runlog.FILE_NAME
+    if not path.exists():
+        raise ValueError(f"{path} does not exist: run `pynncomp reproduce {target} --results {results_dir}` first")
+    records, _, torn = runlog.read_runs(path)
+    header, rows = table(records, target, fast)
+    if not rows:
+        raise ValueError(f"{path} holds no run of {target}" + (" (--fast protocol)" if fast else "")
+                         + "; run `pynncomp reproduce` for it first")
+    return render(header, rows, fmt), torn

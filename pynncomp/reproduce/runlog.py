@@ -1,0 +1,86 @@
+"""``runs.jsonl``: one finished run per line, appended, flushed and synced.
+
+The file is the reproduction's only state.  A run is in it or it is not:
+each record is written as one ``write`` of one line followed by ``flush``
+and ``os.fsync``, by the parent process only, so a crash or a kill loses at
+most the runs still in progress.  The one damage a crash can do is a *torn
+last line* (a partial write without its newline); :func:`read_runs`
+reports it, and :func:`open_for_append` cuts it off before the next append
+so that it cannot glue itself to the next record.  A bad line anywhere else
+is not something a crash makes: it is refused with its line number, and
+nothing is deleted.
+"""
+import json
+import os
+import pathlib
+
+FILE_NAME = "runs.jsonl"
+
+
+class RunLogError(ValueError):
+    """runs.jsonl is damaged in a way a crash cannot explain."""
+
+
+def read_runs(path):
+    """Records of ``path`` by run key, and the byte length of its intact part.
+
+    Returns
+    -------
+    records : dict ``{run_key: record}``
+    intact : int
+        Bytes up to the end of the last complete line.
+    torn : str or None
+        A description of a torn last line (ignored), or None.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        return {}, 0, None
+    content = path.read_bytes()
+    records, intact, torn = {}, 0, None
+    lines = content.split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        is_last = number == len(lines)
+        if is_last and line == b"":
+            break
+        try:
+            record = json.loads(line)
+            key = record["run_key"]
+        except (ValueError, KeyError, TypeError) as error:
+            if is_last:  # no newline after it: a write cut short
+                torn = (f"{path}: line {number} is incomplete ({len(line)} bytes, a write cut short); "
+                        "it is ignored and its run will be redone")
+                break
+            raise RunLogError(
+                f"{path}: line {number} is not a run record ({type(error).__name__}: {error}); "
+                "fix or remove that line (a crash only ever damages the last line)"
+            ) from None
+        if is_last:
+            # complete JSON but no newline: keep it, the next append adds one
+            torn = None
+        records[key] = record
+        intact += len(line) + (0 if is_last else 1)
+    return records, intact, torn
+
+
+def open_for_append(path):
+    """Open ``path`` for appending records, first cutting off a torn last line."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records, intact, torn = read_runs(path)
+    if path.exists():
+        size = path.stat().st_size
+        if intact < size:
+            with open(path, "r+b") as stream:
+                stream.truncate(intact)
+        if intact and not path.read_bytes().endswith(b"\n"):
+            with open(path, "ab") as stream:
+                stream.write(b"\n")
+    return open(path, "ab")
+
+
+def append_run(stream, record):
+    """Append one record as one line, then flush and fsync."""
+    line = json.dumps(record, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+    stream.write(line)
+    stream.flush()
+    os.fsync(stream.fileno())

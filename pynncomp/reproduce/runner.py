@@ -1,0 +1,162 @@
+"""``pynncomp reproduce``: run a target's grid, resumably, on N worker processes.
+
+Every finished run is appended to ``DIR/runs.jsonl`` (:mod:`.runlog`) by
+this (the parent) process as soon as it finishes; a run whose key is
+already there is skipped.  Stop it any time (Ctrl-C, a kill, a crash) and
+start it again with the same command: it goes on with the runs missing, and
+loses at most the ones in progress.
+
+With ``jobs > 1`` the runs go to that many worker processes (``spawn``),
+each with its BLAS limited to ``cpu_count // jobs`` threads (set through
+``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` before
+the workers import NumPy), so that two workers on two cores do not fight
+over four BLAS threads.  A worker keeps each data set it has loaded.
+"""
+import concurrent.futures
+import multiprocessing
+import os
+import pathlib
+import time
+
+from .. import data, experiment, models
+from ..train import Protocol
+from . import convnets, runlog, targets
+
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_DATASETS = {}
+
+
+def _dataset(name, layout, data_options):
+    key = (name, layout, tuple(sorted(data_options.items())))
+    if key not in _DATASETS:
+        options = dict(data_options)
+        if name != "synthetic-digits":
+            options.pop("n_train", None)
+            options.pop("n_test", None)
+        _DATASETS[key] = data.load(name, layout=layout, **options)
+    return _DATASETS[key]
+
+
+def execute(spec, data_options, results_dir):
+    """Train the run ``spec`` and return its record (with ``run_key``); runs in a worker."""
+    key = targets.run_key(spec)
+    if spec["method"] == "conv":
+        record = convnets.execute(spec, _dataset(spec["dataset"], "image", data_options))
+    else:
+        dataset = _dataset(spec["dataset"], models.layout_of(spec["arch"]), data_options)
+        model, record = experiment.run(spec["method"], dataset, arch=spec["arch"], hidden=spec["hidden"],
+                                       sparsity=spec["sparsity"], seed=spec["seed"],
+                                       protocol=Protocol(**spec["protocol"]))
+        record["val_curve"] = [entry["val_accuracy"] for entry in record.pop("history")]
+        if spec.get("save_model"):
+            from ..io import save_model
+
+            path = pathlib.Path(results_dir) / "models" / f"{key.replace('/', '_')}.npz"
+            record["file_bytes"] = save_model(path, model, metadata={"run_key": key})
+            record["model_file"] = f"models/{path.name}"
+    record["run_key"] = key
+    record["data_options"] = data_options
+    return record
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=None, levels=None,
+              data_options=None, say=print):
+    """Run every missing run of ``target``; returns (number run now, number failed).
+
+    Parameters
+    ----------
+    target : str, one of :data:`pynncomp.reproduce.targets.TARGETS`
+    results_dir : path
+        Holds ``runs.jsonl`` (and ``models/`` for targets that keep models).
+    runs, fast, datasets, levels : see :func:`pynncomp.reproduce.targets.grid`
+    jobs : int >= 1
+        Worker processes (1: run in this process).
+    data_options : dict
+        Passed to :func:`pynncomp.data.load` (``root``, ``val_size``; for
+        synthetic-digits ``n_train``, ``n_test``).
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
+    specs = targets.grid(target, runs, fast, datasets, levels)
+    data_options = dict(data_options or {})
+    result_options = {k: v for k, v in data_options.items() if k != "root" and v is not None}
+    for spec in specs:
+        if result_options:
+            spec["data"] = result_options
+    results_dir = pathlib.Path(results_dir)
+    log_path = results_dir / runlog.FILE_NAME
+    done, _, torn = runlog.read_runs(log_path)
+    if torn:
+        say(torn)
+    keys = [targets.run_key(spec) for spec in specs]
+    todo = [(key, spec) for key, spec in zip(keys, specs) if key not in done]
+    unique = dict(todo)
+    say(f"{target}: {len(specs)} runs, {len(specs) - len(todo)} already in {log_path}, {len(unique)} to do"
+        + (f" on {jobs} workers" if jobs > 1 and unique else ""))
+    if not unique:
+        return 0, 0
+    timer = time.perf_counter()
+    finished = failed = 0
+    with runlog.open_for_append(log_path) as stream:
+
+        def record_done(key, record=None, error=None):
+            nonlocal finished, failed
+            finished += 1
+            elapsed = time.perf_counter() - timer
+            eta = elapsed / finished * (len(unique) - finished)
+            already = len(specs) - len(todo)
+            if error is None:
+                runlog.append_run(stream, record)
+                what = f"test {100 * record['test_accuracy']:.2f} % ({record['wall_s']:.0f} s)"
+            else:
+                failed += 1
+                what = f"FAILED: {type(error).__name__}: {error}"
+            say(f"[{already + finished}/{len(specs)}] {key}: {what}; elapsed {_duration(elapsed)}, "
+                f"ETA {_duration(eta)}")
+
+        if jobs == 1:
+            for key, spec in unique.items():
+                try:
+                    record = execute(spec, data_options, results_dir)
+                except (ValueError, FloatingPointError, OSError) as error:
+                    record_done(key, error=error)
+                    continue
+                record_done(key, record)
+        else:
+            _run_parallel(unique, jobs, data_options, results_dir, record_done)
+    return finished - failed, failed
+
+
+def _run_parallel(unique, jobs, data_options, results_dir, record_done):
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
+    os.environ.update({name: threads for name in BLAS_THREAD_VARIABLES})
+    try:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(execute, spec, data_options, str(results_dir)): key
+                       for key, spec in unique.items()}
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    error = future.exception()
+                    if error is not None and not isinstance(error, (ValueError, FloatingPointError, OSError)):
+                        raise error
+                    record_done(futures[future], None if error else future.result(), error)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,196 @@
+"""The reproduction runner: grids, run keys, runs.jsonl, resume after a kill, reports, plots."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pynncomp import cli
+from pynncomp.reproduce import report, runlog, targets
+from pynncomp.reproduce.runner import reproduce
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SYNTH = {"n_train": 600, "n_test": 200}
+
+pytestmark = pytest.mark.usefixtures("isolated_data")
+
+
+# ---- grids and keys ---------------------------------------------------------------
+
+def test_table_grids_follow_the_study():
+    specs = targets.grid("table1")
+    assert len(specs) == 14 * 4 * 5
+    assert {s["method"] for s in specs} == {"magl2"} and {tuple(s["hidden"]) for s in specs} == {(100,)}
+    assert sorted({s["sparsity"] for s in specs}) == list(targets.LEVELS_100)
+    table4 = targets.grid("table4", runs=1)
+    assert sorted({s["sparsity"] for s in table4}) == [0.9, 0.95, 0.97, 0.98, 0.985, 0.988, 0.989, 0.99]
+    assert {s["hidden"][0] for s in table4} == {30}
+    assert {s["method"] for s in targets.grid("table3", runs=1)} == {"obd"}
+    assert {s["dataset"] for s in targets.grid("fig4", runs=1)} == {"mnist-back-rand"}
+    assert {s["method"] for s in targets.grid("fig2", runs=1)} == {"magl1", "magl2", "obd", "hashednet"}
+    fig6 = targets.grid("fig6", runs=1)
+    assert [(s["method"], s["hidden"], s["sparsity"], s["save_model"]) for s in fig6] == [
+        ("magl1", [50], 0.96, True), ("magl2", [50], 0.96, True)]
+    assert len(targets.grid("convnets", runs=5, datasets=["mnist"])) == 24 * 5
+
+
+def test_run_keys_are_unique_and_separate_fast_from_full():
+    keys = [targets.run_key(s) for s in targets.grid("fig2")]
+    assert len(keys) == len(set(keys))
+    full = targets.run_key(targets.grid("table1", runs=1, levels=[0.9], datasets=["mnist"])[0])
+    fast = targets.run_key(targets.grid("table1", runs=1, fast=True, levels=[0.9], datasets=["mnist"])[0])
+    assert full != fast and full.startswith("magl2/mnist/784-100-10/S0.9/seed0/p")
+    # a run shared by two targets has one key
+    shared = [s for s in targets.grid("fig2", runs=1) if s["method"] == "magl2" and s["sparsity"] == 0.9]
+    assert targets.run_key(shared[0]) == full
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"target": "table7"}, "target must be one of"),
+    ({"target": "table1", "datasets": ["cifar"]}, "datasets must be among"),
+    ({"target": "fig2", "datasets": ["mnist-rot"]}, "datasets must be among"),
+    ({"target": "table1", "levels": [0.42]}, "levels must be among"),
+    ({"target": "table1", "runs": 0}, "runs must be an integer >= 1"),
+])
+def test_bad_grid_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        targets.grid(**kwargs)
+
+
+# ---- runs.jsonl -----------------------------------------------------------------------
+
+def _line(key, acc=0.5):
+    return json.dumps({"run_key": key, "test_accuracy": acc}) + "\n"
+
+
+def test_torn_last_line_is_reported_ignored_and_cut_before_appending(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text(_line("a") + _line("b") + '{"run_key": "c", "test_acc')
+    records, intact, torn = runlog.read_runs(path)
+    assert set(records) == {"a", "b"} and "line 3 is incomplete" in torn
+    assert intact == len((_line("a") + _line("b")).encode())
+    with runlog.open_for_append(path) as stream:
+        runlog.append_run(stream, {"run_key": "c", "test_accuracy": 0.7})
+    records, _, torn = runlog.read_runs(path)
+    assert torn is None and records["c"]["test_accuracy"] == 0.7
+    assert path.read_text().count("\n") == 3
+
+
+def test_a_complete_last_line_without_newline_is_kept(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text(_line("a") + _line("b").rstrip("\n"))
+    assert set(runlog.read_runs(path)[0]) == {"a", "b"}
+    with runlog.open_for_append(path) as stream:
+        runlog.append_run(stream, {"run_key": "c"})
+    assert set(runlog.read_runs(path)[0]) == {"a", "b", "c"}
+
+
+def test_damage_in_the_middle_is_refused_not_deleted(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    content = _line("a") + "garbage\n" + _line("b")
+    path.write_text(content)
+    with pytest.raises(runlog.RunLogError, match="line 2 is not a run record"):
+        runlog.read_runs(path)
+    with pytest.raises(runlog.RunLogError):
+        runlog.open_for_append(path)
+    assert path.read_text() == content
+
+
+# ---- the runner -------------------------------------------------------------------------
+
+def test_fast_target_end_to_end_report_and_plot(tmp_path, capsys):
+    results = tmp_path / "res"
+    assert reproduce("table1", results, fast=True, datasets=["synthetic-digits"], data_options=SYNTH,
+                     say=lambda *a: None) == (6, 0)
+    # a second call finds everything done
+    messages = []
+    assert reproduce("table1", results, fast=True, datasets=["synthetic-digits"], data_options=SYNTH,
+                     say=messages.append) == (0, 0)
+    assert "6 already in" in messages[0] and "0 to do" in messages[0]
+    assert cli.main(["report", str(results), "--target", "table1", "--fast"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "| removed | synthetic-digits | paper | Δ |"
+    assert "| 90 % | " in out and "(2)" in out
+    assert cli.main(["plot", str(results), "--target", "table1", "--fast", "--out", str(tmp_path / "t1.png")]) == 0
+    assert (tmp_path / "t1.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_fig2_with_conv_front_and_fig6_histograms(tmp_path):
+    results = tmp_path / "res"
+    quiet = {"say": lambda *a: None, "data_options": SYNTH, "fast": True, "runs": 1}
+    assert reproduce("fig2", results, datasets=["synthetic-digits"], **quiet) == (12, 0)
+    assert reproduce("convnets", results, datasets=["synthetic-digits"], **quiet) == (3, 0)
+    assert reproduce("fig6", results, datasets=["synthetic-digits"], **quiet) == (2, 0)
+    records, _, _ = runlog.read_runs(results / "runs.jsonl")
+    conv = [r for r in records.values() if r["method"] == "conv"]
+    assert len(conv) == 3 and all(r["epochs"] == 2 and r["parameters"] > 0 for r in conv)
+    fig6 = [r for r in records.values() if "model_file" in r]
+    assert len(fig6) == 2 and all((results / r["model_file"]).exists() for r in fig6)
+    header, rows = report.table(records, "convnets", fast=True)
+    assert header[-1] == "Pareto" and any(row[-1] == "yes" for row in rows)
+    for target in ("fig2", "fig6"):
+        out = tmp_path / f"{target}.png"
+        assert cli.main(["plot", str(results), "--target", target, "--fast", "--out", str(out)]) == 0
+        assert out.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_report_aggregates_known_records(tmp_path):
+    specs = targets.grid("table1", runs=3, levels=[0.9, 0.99], datasets=["mnist"])
+    accs = {0.9: [0.97, 0.96, 0.98], 0.99: [0.94, 0.95, 0.93]}
+    lines = []
+    for spec in specs:
+        lines.append(_line(targets.run_key(spec), accs[spec["sparsity"]][spec["seed"]]))
+    lines.append(_line("magl2/mnist/784-100-10/S0.9/seed9/pdeadbeef", 0.1))  # another protocol: ignored
+    (tmp_path / "runs.jsonl").write_text("".join(lines))
+    text, torn = report.report(tmp_path, "table1")
+    assert torn is None
+    rows = text.splitlines()
+    assert rows[0] == "| removed | mnist | paper | Δ |"
+    assert rows[2] == "| 90 % | 97.00 ± 1.00 (3) | 96.99 ± 0.18 | +0.01 |"
+    assert rows[3] == "| 99 % | 94.00 ± 1.00 (3) | 94.31 ± 0.17 | -0.31 |"
+    csv_text, _ = report.report(tmp_path, "table1", "csv")
+    assert csv_text.splitlines()[1] == "90 %,97.00 ± 1.00 (3),96.99 ± 0.18,+0.01"
+    tex, _ = report.report(tmp_path, "table1", "tex")
+    assert r"90 \% & 97.00 $\pm$ 1.00 (3)" in tex and tex.startswith(r"\begin{tabular}")
+
+
+def test_report_errors_name_what_is_missing(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path), "--target", "table1"]) == 2
+    assert "runs.jsonl does not exist" in capsys.readouterr().err
+    (tmp_path / "runs.jsonl").write_text(_line("something/else"))
+    assert cli.main(["report", str(tmp_path), "--target", "table2"]) == 2
+    assert "holds no run of table2" in capsys.readouterr().err
+    assert cli.main(["reproduce", "table9", "--results", str(tmp_path)]) == 2
+    assert "target must be one of" in capsys.readouterr().err
+
+
+def test_killed_reproduction_resumes_without_recomputing_or_losing(tmp_path):
+    """Kill the runner (and its workers) mid-grid, restart, and check the bookkeeping."""
+    results = tmp_path / "res"
+    command = [sys.executable, "-m", "pynncomp", "reproduce", "table1", "--fast", "--runs", "6", "--jobs", "2",
+               "--datasets", "synthetic-digits", "--n-train", "2500", "--n-test", "200", "--results", str(results)]
+    log = results / "runs.jsonl"
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ),
+                               start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or log.read_text().count("\n") < 3):
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before = log.read_bytes()
+    n_before = before.count(b"\n")
+    assert 3 <= n_before < 18, "the kill must land mid-grid"
+    # simulate the worst a kill can do to the file: a torn last line
+    with open(log, "ab") as stream:
+        stream.write(b'{"run_key": "magl2/synth')
+    result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is incomplete" in result.stdout
+    assert f"{n_before} already in" in result.stdout and f"{18 - n_before} to do" in result.stdout
+    after = log.read_bytes()
+    assert after.startswith(before)  # nothing lost or rewritten
+    keys = [json.loads(line)["run_key"] for line in after.splitlines()]
+    assert len(keys) == len(set(keys)) == 18
