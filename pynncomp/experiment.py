@@ -12,6 +12,7 @@ for the initial weights (and dropout), the batch order and the method's own
 draws (random saliency, OBD's subsample), so the same seed gives the same
 numbers and changing one use of randomness does not shift the others.
 """
+import copy
 import json
 import math
 import os
@@ -73,7 +74,38 @@ def _real_weights(model):
     return model.n_kept_weights
 
 
-def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, protocol=None, progress=None):
+def _pretraining_key(method, dataset, arch, hidden, seed, protocol):
+    """What the first ``pretrain_epochs`` epochs of a pruning run depend on (not the target S)."""
+    fields = ("batch_size", "lr", "momentum", "l1", "l2", "pretrain_epochs", "dropout")
+    return (method.name, arch, tuple(hidden), seed, dataset.name, dataset.split, dataset.X_train.shape,
+            dataset.X_val.shape, repr(dataset.provenance.get("validation")),
+            tuple(getattr(protocol, f) for f in fields), kernels.ACTIVE_BACKEND)
+
+
+def _training_state(model, optimizer, order_rng, history):
+    """Everything later epochs depend on, copied: weights, velocities, random streams, history."""
+    index_of = {id(layer): i for i, layer in enumerate(model.layers)}
+    return {
+        "params": _snapshot(model),
+        "velocity": {(index_of[id(layer)], name): v.copy() for (layer, name), v in optimizer.velocity.items()},
+        "order_rng": copy.deepcopy(order_rng.bit_generator.state),
+        "layer_rngs": {i: copy.deepcopy(layer.rng.bit_generator.state) for i, layer in enumerate(model.layers)
+                       if hasattr(layer, "rng")},
+        "history": copy.deepcopy(history),
+    }
+
+
+def _set_training_state(state, model, optimizer, order_rng, history):
+    _restore(model, state["params"])
+    optimizer.velocity = {(model.layers[i], name): v.copy() for (i, name), v in state["velocity"].items()}
+    order_rng.bit_generator.state = copy.deepcopy(state["order_rng"])
+    for i, rng_state in state["layer_rngs"].items():
+        model.layers[i].rng.bit_generator.state = copy.deepcopy(rng_state)
+    history.extend(copy.deepcopy(state["history"]))
+
+
+def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, protocol=None, progress=None,
+        pretrained=None):
     """Train one method on one data set and report.
 
     Parameters
@@ -95,6 +127,15 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         Called with a dict after every epoch (``epoch``, ``phase``,
         ``loss``, ``val_accuracy``, ``sparsity``, ``lr``, ``seconds``) and
         after every pruning step (``event = "prune"``).
+    pretrained : dict or None
+        A cache shared between runs (pass the same dict to each).  The first
+        ``pretrain_epochs`` epochs of a pruning method do not depend on the
+        target sparsity, so runs that differ only in S (the levels of a
+        table) train them once: the state after pre-training (weights,
+        velocities, the batch-order and dropout streams, the history) is
+        stored under what it depends on and restored exactly, so the results
+        are bit for bit those of a run without the cache.  The record says
+        ``pretraining_reused``.
 
     Returns
     -------
@@ -160,9 +201,20 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
             report({"event": "prune", "step": context.step, "epoch": epoch + 1,
                     "target": prune_at[epoch], "achieved": step_report["achieved_sparsity"]})
 
-    for epoch in range(protocol.fixed_epochs):
+    first_epoch = 0
+    shared = pretrained is not None and method.prunes and 0 < protocol.pretrain_epochs <= protocol.fixed_epochs
+    cache_key = _pretraining_key(method, dataset, arch, hidden, seed, protocol) if shared else None
+    reused = shared and cache_key in pretrained
+    if reused:
+        _set_training_state(pretrained[cache_key], model, optimizer, order_rng, history)
+        first_epoch = protocol.pretrain_epochs
+    for epoch in range(first_epoch, protocol.fixed_epochs):
+        if shared and not reused and epoch == protocol.pretrain_epochs:
+            pretrained[cache_key] = _training_state(model, optimizer, order_rng, history)
         prune_if_due(epoch)
         train_one(epoch, "pretrain" if context.step == 0 else "prune")
+    if shared and cache_key not in pretrained:  # pre-training fills the whole fixed part (k = 1)
+        pretrained[cache_key] = _training_state(model, optimizer, order_rng, history)
     # The last iterative step falls at the start of fine-tuning: on from
     # there until the validation accuracy stops improving.
     epochs_done = protocol.fixed_epochs
@@ -207,6 +259,7 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         "synthetic_data": dataset.synthetic,
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - timer())),
         "host": {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count()},
+        "pretraining_reused": bool(reused),
     }
     if method.name == "hashednet":
         # a hashed net stores no pruned weights: its sparsity is the share of

@@ -286,3 +286,27 @@ def test_lenet5_and_lenet300_train_and_prune_exactly():
     assert record["arch"] == "784-300-100-10" and record["hidden"] == [300, 100]
     assert model.n_kept_weights == kept_count(0.92, 266_200)
     assert set(record["method_notes"]["steps"][-1]["kept_fraction"]) == {"0.W", "2.W", "4.W"}
+
+
+@pytest.mark.parametrize("name, protocol", [
+    ("magl2", TINY.replace(pretrain_epochs=2)),
+    ("obd", TINY.replace(pretrain_epochs=2, dropout=0.3)),
+    ("han", TINY.replace(pretrain_epochs=1, steps=1, dropout=0.2)),
+])
+def test_shared_pretraining_gives_bit_identical_runs(name, protocol, digits):
+    """Runs differing only in S reuse one pre-training, and get exactly the numbers of a fresh run."""
+    cache = {}
+    for sparsity in (0.5, 0.9, 0.95):
+        fresh_model, fresh = experiment.run(name, digits, hidden=16, sparsity=sparsity, seed=4, protocol=protocol)
+        model, record = experiment.run(name, digits, hidden=16, sparsity=sparsity, seed=4, protocol=protocol,
+                                       pretrained=cache)
+        assert record["pretraining_reused"] == (sparsity != 0.5)
+        assert [h["loss"] for h in record["history"]] == [h["loss"] for h in fresh["history"]]
+        assert record["test_accuracy"] == fresh["test_accuracy"]
+        for a, b in zip(model.layers, fresh_model.layers):
+            for key in a.params:
+                np.testing.assert_array_equal(a.params[key], b.params[key])
+    assert len(cache) == 1
+    # another seed or method does not reuse it
+    _, other = experiment.run(name, digits, hidden=16, sparsity=0.9, seed=5, protocol=protocol, pretrained=cache)
+    assert not other["pretraining_reused"] and len(cache) == 2

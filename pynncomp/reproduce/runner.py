@@ -10,7 +10,12 @@ With ``jobs > 1`` the runs go to that many worker processes (``spawn``),
 each with its BLAS limited to ``cpu_count // jobs`` threads (set through
 ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` before
 the workers import NumPy), so that two workers on two cores do not fight
-over four BLAS threads.  A worker keeps each data set it has loaded.
+over four BLAS threads.  A worker keeps each data set it has loaded, and the
+state after pre-training of each (method, seed, data set) it has trained:
+the levels of a table share their first ``pretrain_epochs`` epochs, so
+these are trained about once per seed and worker instead of once per run
+(exactly the same numbers; see ``pretrained`` in
+:func:`pynncomp.experiment.run`).
 """
 import concurrent.futures
 import multiprocessing
@@ -24,6 +29,9 @@ from . import convnets, runlog, targets
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _DATASETS = {}
+# States after pre-training, shared by the runs of a worker that differ only
+# in the target sparsity (bit-identical results; pynncomp.experiment.run).
+_PRETRAINED = {}
 
 
 def _dataset(name, layout, data_options):
@@ -46,7 +54,7 @@ def execute(spec, data_options, results_dir):
         dataset = _dataset(spec["dataset"], models.layout_of(spec["arch"]), data_options)
         model, record = experiment.run(spec["method"], dataset, arch=spec["arch"], hidden=spec["hidden"],
                                        sparsity=spec["sparsity"], seed=spec["seed"],
-                                       protocol=Protocol(**spec["protocol"]))
+                                       protocol=Protocol(**spec["protocol"]), pretrained=_PRETRAINED)
         record["val_curve"] = [entry["val_accuracy"] for entry in record.pop("history")]
         if spec.get("save_model"):
             from ..io import save_model
