@@ -18,6 +18,7 @@ these are trained about once per seed and worker instead of once per run
 :func:`pynncomp.experiment.run`).
 """
 import concurrent.futures
+import functools
 import multiprocessing
 import os
 import pathlib
@@ -77,7 +78,7 @@ def _duration(seconds):
 
 
 def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=None, levels=None,
-              data_options=None, say=print):
+              data_options=None, say=None):
     """Run every missing run of ``target``; returns (number run now, number failed).
 
     Parameters
@@ -94,6 +95,9 @@ def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=No
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
+    if say is None:
+        # flushed at once: progress must show up in a log file as it happens
+        say = functools.partial(print, flush=True)
     specs = targets.grid(target, runs, fast, datasets, levels)
     data_options = dict(data_options or {})
     result_options = {k: v for k, v in data_options.items() if k != "root" and v is not None}
