@@ -194,3 +194,29 @@ def test_killed_reproduction_resumes_without_recomputing_or_losing(tmp_path):
     assert after.startswith(before)  # nothing lost or rewritten
     keys = [json.loads(line)["run_key"] for line in after.splitlines()]
     assert len(keys) == len(set(keys)) == 18
+
+
+def test_a_killed_worker_stops_the_run_cleanly_and_it_resumes(tmp_path):
+    results = tmp_path / "res"
+    command = [sys.executable, "-m", "pynncomp", "reproduce", "table1", "--fast", "--runs", "6", "--jobs", "2",
+               "--datasets", "synthetic-digits", "--n-train", "2500", "--n-test", "200", "--results", str(results)]
+    log = results / "runs.jsonl"
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ))
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or log.read_text().count("\n") < 2):
+        time.sleep(0.02)
+    workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    workers = [pid for pid in workers if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
+    assert workers, "no worker process found"
+    os.kill(int(workers[0]), signal.SIGKILL)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert "a worker process died" in err and "Traceback" not in err
+    before = log.read_bytes()
+    result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert result.returncode == 0
+    after = log.read_bytes()
+    assert after.startswith(before)
+    keys = [json.loads(line)["run_key"] for line in after.splitlines()]
+    assert len(keys) == len(set(keys)) == 18

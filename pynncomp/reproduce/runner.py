@@ -18,6 +18,7 @@ these are trained about once per seed and worker instead of once per run
 :func:`pynncomp.experiment.run`).
 """
 import concurrent.futures
+import concurrent.futures.process
 import functools
 import multiprocessing
 import os
@@ -27,6 +28,10 @@ import time
 from .. import data, experiment, models
 from ..train import Protocol
 from . import convnets, runlog, targets
+
+class WorkerDied(OSError):
+    """A worker process ended without returning its run (the finished runs are saved)."""
+
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _DATASETS = {}
@@ -160,6 +165,12 @@ def _run_parallel(unique, jobs, data_options, results_dir, record_done):
             try:
                 for future in concurrent.futures.as_completed(futures):
                     error = future.exception()
+                    if isinstance(error, concurrent.futures.process.BrokenProcessPool):
+                        raise WorkerDied(
+                            "a worker process died (killed, or out of memory) and took the runs in progress "
+                            "with it; every run finished before is saved: start the same command again to "
+                            "go on"
+                        ) from None
                     if error is not None and not isinstance(error, (ValueError, FloatingPointError, OSError)):
                         raise error
                     record_done(futures[future], None if error else future.result(), error)
