@@ -24,7 +24,7 @@ import numpy as np
 
 from . import __version__, kernels, methods, models
 from ._files import atomic_write
-from .compress import prune, pruning_report
+from .compress import kept_count, prune, pruning_report
 from .io import dense_float32_nbytes, save_model
 from .kernels._validate import check_int
 from .nn import SGD, L1, L2
@@ -105,7 +105,7 @@ def _set_training_state(state, model, optimizer, order_rng, history):
 
 
 def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, protocol=None, progress=None,
-        pretrained=None):
+        pretrained=None, layer_sparsity=None):
     """Train one method on one data set and report.
 
     Parameters
@@ -127,6 +127,12 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         Called with a dict after every epoch (``epoch``, ``phase``,
         ``loss``, ``val_accuracy``, ``sparsity``, ``lr``, ``seconds``) and
         after every pruning step (``event = "prune"``).
+    layer_sparsity : None or dict ``{"index.name" or (index, name): S_l}``
+        A target per prunable parameter instead of one S (Han et al. prune
+        each layer to its own fraction): each layer follows the schedule to
+        its S_l and is ranked on its own (scope "layer"); ``sparsity`` is
+        then ignored and the record's ``target_sparsity`` is the overall
+        fraction these targets remove.
     pretrained : dict or None
         A cache shared between runs (pass the same dict to each).  The first
         ``pretrain_epochs`` epochs of a pruning method do not depend on the
@@ -156,6 +162,8 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
     if not isinstance(protocol, Protocol):
         raise TypeError(f"protocol must be a pynncomp.train.Protocol or None, got {type(protocol).__name__}")
     method.check(arch, hidden, sparsity)
+    if layer_sparsity is not None and not method.prunes:
+        raise ValueError(f"method {method.name!r} does not prune: layer_sparsity is for the pruning methods")
     layout = models.layout_of(arch)
     expected_ndim = 4 if layout == "image" else 2
     if dataset.X_train.ndim != expected_ndim:
@@ -169,9 +177,18 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
     order_rng = np.random.default_rng(order_seed)
     context = methods.StepContext(dataset.X_train, dataset.y_train, protocol,
                                   np.random.default_rng(method_seed), optimizer=optimizer)
-    targets = method.schedule(sparsity, protocol)
+    if layer_sparsity is None:
+        targets = method.schedule(sparsity, protocol)
+        scope = method.scope(protocol)
+    else:
+        layer_sparsity = _checked_layer_sparsity(model, layer_sparsity)
+        per_layer = {key: method.schedule(S_l, protocol) for key, S_l in layer_sparsity.items()}
+        targets = [dict(zip(per_layer, step)) for step in zip(*per_layer.values())]
+        scope = "layer"
+        sizes = {(i, name): layer.params[name].size for i, layer, name in model.parameters(prunable_only=True)}
+        kept = sum(kept_count(S_l, sizes[key]) for key, S_l in layer_sparsity.items())
+        sparsity = 1.0 - kept / sum(sizes.values())
     prune_at = dict(zip(protocol.prune_epochs(len(targets)), targets))
-    scope = method.scope(protocol)
     history = []
 
     def report(entry):
@@ -230,7 +247,7 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
             if since_best >= protocol.patience:
                 break
     _restore(model, best_weights)
-    final = pruning_report(model, sparsity)
+    final = pruning_report(model)
     record = {
         "method": method.name,
         "dataset": dataset.name,
@@ -249,7 +266,9 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         "seed": seed,
         "wall_s": timer(),
         "config": {"protocol": protocol.to_dict(), "scope": scope, "penalty": repr(optimizer.penalty),
-                   "schedule": targets, "data": _data_config(dataset)},
+                   "schedule": _json_schedule(targets), "data": _data_config(dataset),
+                   "layer_sparsity": None if layer_sparsity is None else
+                   {f"{index}.{name}": S_l for (index, name), S_l in layer_sparsity.items()}},
         "version": __version__,
         "layers": {f"{index}.{name}": entry for (index, name), entry in final["layers"].items()},
         "method_notes": {k: v for k, v in context.notes.items() if not k.startswith("_")},
@@ -266,6 +285,29 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         # virtual weights it does not store
         record["achieved_sparsity"] = 1.0 - record["weights_kept"] / record["weights_total"]
     return model, record
+
+
+def _checked_layer_sparsity(model, layer_sparsity):
+    """``{(index, name): S_l}`` from keys ``"index.name"`` or tuples; one per prunable parameter."""
+    if not isinstance(layer_sparsity, dict):
+        raise TypeError(f"layer_sparsity must be a dict {{'index.name': S_l}}, got {type(layer_sparsity).__name__}")
+    expected = {(index, name) for index, _, name in model.parameters(prunable_only=True)}
+    checked = {}
+    for key, value in layer_sparsity.items():
+        if isinstance(key, str) and "." in key and key.split(".", 1)[0].isdigit():
+            key = (int(key.split(".", 1)[0]), key.split(".", 1)[1])
+        if key not in expected:
+            raise ValueError(f"layer_sparsity has the key {key!r}, which is no prunable parameter; "
+                             f"expected the keys {sorted(f'{i}.{n}' for i, n in expected)}")
+        checked[key] = check_sparsity(value)
+    missing = expected - set(checked)
+    if missing:
+        raise ValueError(f"layer_sparsity misses {sorted(f'{i}.{n}' for i, n in missing)}")
+    return checked
+
+
+def _json_schedule(targets):
+    return [t if not isinstance(t, dict) else {f"{i}.{n}": S for (i, n), S in t.items()} for t in targets]
 
 
 def _virtual_weights(model):

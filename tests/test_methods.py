@@ -310,3 +310,32 @@ def test_shared_pretraining_gives_bit_identical_runs(name, protocol, digits):
     # another seed or method does not reuse it
     _, other = experiment.run(name, digits, hidden=16, sparsity=0.9, seed=5, protocol=protocol, pretrained=cache)
     assert not other["pretraining_reused"] and len(cache) == 2
+
+
+def test_a_sparsity_per_layer_is_reached_exactly_layer_by_layer(digits):
+    targets = {"0.W": 0.92, "2.W": 0.91, "4.W": 0.74}  # Han et al.'s LeNet-300-100 (8 %, 9 %, 26 % kept)
+    events = []
+    model, record = experiment.run("han", digits, arch="lenet300", layer_sparsity=targets, seed=0, protocol=TINY,
+                                   progress=lambda e: events.append(e) if e.get("event") == "prune" else None)
+    sizes = {"0.W": 784 * 300, "2.W": 300 * 100, "4.W": 100 * 10}
+    for key, S_l in targets.items():
+        assert record["layers"][key]["kept"] == kept_count(S_l, sizes[key])
+    kept = sum(kept_count(S_l, sizes[key]) for key, S_l in targets.items())
+    assert record["weights_kept"] == kept and record["target_sparsity"] == 1 - kept / sum(sizes.values())
+    assert record["config"]["scope"] == "layer" and record["config"]["layer_sparsity"] == targets
+    # every layer follows the schedule to its own target
+    assert [e["target"][(4, "W")] for e in events] == pytest.approx([0.74 * (i / 3) ** 0.1 for i in (1, 2, 3)])
+    json.dumps(record)
+
+
+@pytest.mark.parametrize("layer_sparsity, error, match", [
+    ({"0.W": 0.5}, ValueError, r"misses \['2.W'\]"),
+    ({"0.W": 0.5, "2.W": 0.5, "1.W": 0.1}, ValueError, "no prunable parameter"),
+    ({"0.W": 1.0, "2.W": 0.5}, ValueError, r"sparsity must be in \[0, 1\)"),
+    ([0.5, 0.5], TypeError, "layer_sparsity must be a dict"),
+])
+def test_bad_layer_sparsity_is_refused(layer_sparsity, error, match, digits):
+    with pytest.raises(error, match=match):
+        experiment.run("magl2", digits, hidden=8, layer_sparsity=layer_sparsity, protocol=TINY)
+    with pytest.raises(ValueError, match="does not prune"):
+        experiment.run("dense", digits, hidden=8, layer_sparsity={"0.W": 0.5, "2.W": 0.5}, protocol=TINY)

@@ -148,11 +148,13 @@ def prune(model, saliency, sparsity, scope="global"):
         :func:`magnitude_saliency`, :func:`obd_saliency` or
         :func:`random_saliency`.  NaN is refused; the saliency of weights
         already pruned is ignored.
-    sparsity : float in [0, 1)
-        S, the fraction of the scope's weights removed after this step.
+    sparsity : float in [0, 1), or dict ``{(layer_index, name): S_l}``
+        S, the fraction of the scope's weights removed after this step; a
+        dict (with ``scope="layer"``) gives each parameter its own S_l, as
+        Han et al. prune each layer to its own fraction.
     scope : {"global", "layer"}
         "global" ranks all prunable weights together (m = all of them);
-        "layer" prunes each parameter to S on its own (m = its size).
+        "layer" prunes each parameter to S (or S_l) on its own (m = its size).
 
     Returns
     -------
@@ -167,22 +169,40 @@ def prune(model, saliency, sparsity, scope="global"):
         S outside [0, 1), an unknown scope, a saliency missing, misshaped
         or NaN, or an S that would keep more weights than are kept now.
     """
-    sparsity = check_real("sparsity", sparsity, 0.0, 1.0, high_open=True)
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
     entries = _prunable(model)
+    per_layer = isinstance(sparsity, dict)
+    if per_layer:
+        if scope != "layer":
+            raise ValueError("a sparsity per layer (a dict) needs scope='layer'")
+        sparsity = _checked_layer_sparsity(entries, sparsity)
+    else:
+        sparsity = check_real("sparsity", sparsity, 0.0, 1.0, high_open=True)
     saliencies = _checked_saliency(entries, saliency)
     if scope == "global":
-        groups = [(entries, saliencies)]
+        groups = [(entries, saliencies, sparsity)]
     else:
-        groups = [([entry], [s]) for entry, s in zip(entries, saliencies)]
+        groups = [([entry], [s], sparsity[(entry[0], entry[2])] if per_layer else sparsity)
+                  for entry, s in zip(entries, saliencies)]
     # Work out every mask before installing any, so a refused step changes nothing.
     new_masks = []
-    for group, group_saliencies in groups:
-        new_masks.extend(_prune_group(group, group_saliencies, sparsity))
+    for group, group_saliencies, group_sparsity in groups:
+        new_masks.extend(_prune_group(group, group_saliencies, group_sparsity))
     for (_, layer, name), keep_mask in zip(entries, new_masks):
         layer.set_mask(name, keep_mask)
-    return pruning_report(model, sparsity)
+    return pruning_report(model, None if per_layer else sparsity)
+
+
+def _checked_layer_sparsity(entries, sparsity):
+    """A dict {(layer_index, name): S_l in [0, 1)} with one entry per prunable parameter."""
+    expected = {(index, name) for index, _, name in entries}
+    if set(sparsity) != expected:
+        raise ValueError(
+            f"sparsity per layer must have exactly the keys {sorted(expected)} (the prunable parameters), "
+            f"got {sorted(sparsity, key=str)}"
+        )
+    return {key: check_real(f"sparsity[{key}]", value, 0.0, 1.0, high_open=True) for key, value in sparsity.items()}
 
 
 def pruning_report(model, sparsity=None):
