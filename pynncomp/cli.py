@@ -46,6 +46,8 @@ PROTOCOL_OPTIONS = {
     "obd_samples": ("--obd-samples", int, "training images OBD's curvature is averaged over"),
     "han_lr_factor": ("--han-lr-factor", float, "han: retraining learning rate as a fraction of --lr"),
     "dropout": ("--dropout", float, "dropout after every hidden ReLU, in [0, 1)"),
+    "penalty": ("--penalty", str, "l1, l2 or none for every method (default: the method's own)"),
+    "lr_decay": ("--lr-decay", float, "the learning rate of epoch e is lr*lr_decay^e, in (0, 1]"),
 }
 
 

@@ -48,9 +48,10 @@ def run_name(method, dataset, arch_label, sparsity, seed):
 
 
 def _penalty(method, protocol):
-    if method.penalty == "l1":
+    kind = method.penalty if protocol.penalty is None else protocol.penalty
+    if kind == "l1":
         return L1(protocol.l1) if protocol.l1 > 0 else None
-    if method.penalty == "l2":
+    if kind == "l2":
         return L2(protocol.l2) if protocol.l2 > 0 else None
     return None
 
@@ -76,7 +77,7 @@ def _real_weights(model):
 
 def _pretraining_key(method, dataset, arch, hidden, seed, protocol):
     """What the first ``pretrain_epochs`` epochs of a pruning run depend on (not the target S)."""
-    fields = ("batch_size", "lr", "momentum", "l1", "l2", "pretrain_epochs", "dropout")
+    fields = ("batch_size", "lr", "momentum", "l1", "l2", "pretrain_epochs", "dropout", "penalty", "lr_decay")
     return (method.name, arch, tuple(hidden), seed, dataset.name, dataset.split, dataset.X_train.shape,
             dataset.X_val.shape, repr(dataset.provenance.get("validation")),
             tuple(getattr(protocol, f) for f in fields), kernels.ACTIVE_BACKEND)
@@ -197,6 +198,7 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
 
     def train_one(epoch, phase):
         epoch_timer = Timer()
+        optimizer.lr = protocol.lr_at(epoch, context.lr_factor)
         loss = train_epoch(model, optimizer, dataset.X_train, dataset.y_train, protocol.batch_size, order_rng)
         if not math.isfinite(loss):
             raise FloatingPointError(

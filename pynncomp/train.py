@@ -28,6 +28,10 @@ from .nn._checks import check_positive_int, check_real
 
 SCHEDULES = ("power", "cubic", "oneshot")
 SCOPES = ("global", "layer")
+PENALTIES = ("l1", "l2", "none")
+# Protocol fields added after results were first recorded, with the value
+# that trains exactly as before they existed (left out of run keys then).
+NEUTRAL_LATER_FIELDS = {"penalty": None, "lr_decay": 1.0}
 
 DEFAULTS_RATIONALE = {
     "batch_size": "16, the comparative study's batch size (METHODS.md section 1)",
@@ -45,6 +49,8 @@ DEFAULTS_RATIONALE = {
     "patience": "3 epochs without a new best validation accuracy end fine-tuning",
     "obd_samples": "5000 training images for OBD's h (a fixed random subsample)",
     "han_lr_factor": "0.1: Han et al. retrain at 1/10 of the original learning rate",
+    "penalty": "None: each method's own (L1 for magl1, L2 for the others)",
+    "lr_decay": "1: a constant learning rate, as the comparative study's runs",
 }
 
 
@@ -90,6 +96,18 @@ class Protocol:
         The learning rate of Han et al.'s retraining, as a fraction of lr.
     dropout : float in [0, 1)
         Dropout after the hidden ReLUs (0: none).
+    penalty : None or {"l1", "l2", "none"}
+        None: the method's own penalty (MagL1 trains with L1, the others
+        with L2); otherwise this one for every method (Han et al.'s Fig. 5
+        compares L1 and L2 for the same pruning).
+    lr_decay : float in (0, 1]
+        The learning rate of epoch e (from 0) is lr·lr_decay^e (times
+        han_lr_factor once Han et al.'s retraining has begun); 1 keeps it
+        constant.
+
+    Fields added after the first release (``penalty``, ``lr_decay``) are
+    listed in :data:`NEUTRAL_LATER_FIELDS` with the value that leaves the
+    training as it was, so that results recorded before keep their run keys.
     """
 
     batch_size: int = 16
@@ -108,6 +126,8 @@ class Protocol:
     obd_samples: int = 5000
     han_lr_factor: float = 0.1
     dropout: float = 0.0
+    penalty: str = None
+    lr_decay: float = 1.0
 
     def __post_init__(self):
         check_positive_int("batch_size", self.batch_size)
@@ -127,6 +147,9 @@ class Protocol:
         check_positive_int("obd_samples", self.obd_samples)
         check_real("han_lr_factor", self.han_lr_factor, 0.0, 1.0, low_open=True)
         check_real("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        if self.penalty is not None:
+            _check_choice("penalty", self.penalty, PENALTIES)
+        check_real("lr_decay", self.lr_decay, 0.0, 1.0, low_open=True)
 
     @property
     def fixed_epochs(self):
@@ -139,6 +162,15 @@ class Protocol:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    def identity(self):
+        """The fields that identify the training: :meth:`to_dict` less later fields at their neutral value."""
+        return {k: v for k, v in self.to_dict().items()
+                if not (k in NEUTRAL_LATER_FIELDS and v == NEUTRAL_LATER_FIELDS[k])}
+
+    def lr_at(self, epoch, factor=1.0):
+        """The learning rate of epoch ``epoch`` (0-based): lr·lr_decay^epoch·factor."""
+        return self.lr * self.lr_decay ** epoch * factor
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""

@@ -339,3 +339,12 @@ def test_bad_layer_sparsity_is_refused(layer_sparsity, error, match, digits):
         experiment.run("magl2", digits, hidden=8, layer_sparsity=layer_sparsity, protocol=TINY)
     with pytest.raises(ValueError, match="does not prune"):
         experiment.run("dense", digits, hidden=8, layer_sparsity={"0.W": 0.5, "2.W": 0.5}, protocol=TINY)
+
+
+def test_penalty_override_and_lr_decay_are_applied(digits):
+    protocol = TINY.replace(penalty="l1", lr_decay=0.5, lr=0.08)
+    _, record = experiment.run("magl2", digits, hidden=8, sparsity=0.5, protocol=protocol)
+    assert record["config"]["penalty"] == f"L1(lam={protocol.l1})"
+    assert [h["lr"] for h in record["history"]] == [0.08 * 0.5 ** e for e in range(record["epochs"])]
+    _, none = experiment.run("magl1", digits, hidden=8, sparsity=0.5, protocol=TINY.replace(penalty="none"))
+    assert none["config"]["penalty"] == "None"

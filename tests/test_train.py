@@ -66,3 +66,24 @@ def test_train_epoch_lowers_the_loss_and_visits_every_sample():
     for _ in range(5):
         last = train_epoch(model, optimizer, X, y, 16, np.random.default_rng(1))
     assert last < 0.5 * first
+
+
+def test_later_fields_at_their_neutral_value_leave_the_run_key_alone():
+    from pynncomp.reproduce.targets import protocol_hash
+    from pynncomp.train import NEUTRAL_LATER_FIELDS
+
+    base = Protocol()
+    old_style = {k: v for k, v in base.to_dict().items() if k not in NEUTRAL_LATER_FIELDS}
+    assert protocol_hash(base.to_dict()) == protocol_hash(old_style) == protocol_hash(base.identity())
+    assert protocol_hash(base.replace(lr_decay=0.9).to_dict()) != protocol_hash(old_style)
+    assert protocol_hash(base.replace(penalty="l1").to_dict()) != protocol_hash(old_style)
+
+
+def test_lr_schedule_and_penalty_override():
+    protocol = Protocol(lr=0.1, lr_decay=0.5)
+    assert [protocol.lr_at(e) for e in range(3)] == [0.1, 0.05, 0.025]
+    assert protocol.lr_at(2, factor=0.1) == pytest.approx(0.0025)
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        Protocol(penalty="l3")
+    with pytest.raises(ValueError, match=r"lr_decay must be in \(0, 1\]"):
+        Protocol(lr_decay=0.0)

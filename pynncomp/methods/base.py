@@ -35,6 +35,9 @@ class StepContext:
         OBD's subsample), independent of initialisation and batch order.
     step : int
         1-based index of the pruning step.
+    lr_factor : float
+        Multiplies the protocol's learning rate from the next epoch on
+        (Han et al.'s retraining sets it to ``han_lr_factor``).
     optimizer : SGD
     notes : dict
         The method's own per-run state and what it reports (put in the
@@ -47,6 +50,7 @@ class StepContext:
     rng: np.random.Generator
     step: int = 0
     optimizer: object = None
+    lr_factor: float = 1.0
     notes: dict = dataclasses.field(default_factory=dict)
 
 

@@ -62,8 +62,7 @@ class Han(Method):
         context.notes.setdefault("steps", []).append(
             {"step": context.step, "q": float(pruned.max()) if pruned.size else 0.0, "kept_fraction": kept}
         )
-        optimizer = context.optimizer
-        optimizer.lr = context.protocol.lr * context.protocol.han_lr_factor
+        context.lr_factor = context.protocol.han_lr_factor
         self._rescale_dropout(model, context)
 
     @staticmethod

@@ -34,6 +34,7 @@ import hashlib
 import json
 
 from .. import models
+from ..train import NEUTRAL_LATER_FIELDS as Protocol_NEUTRAL
 from ..train import Protocol
 from . import convnets
 
@@ -66,7 +67,14 @@ def check_target(target):
 
 
 def protocol_hash(protocol_dict):
-    """8 hex digits of the SHA-1 of the protocol's canonical JSON."""
+    """8 hex digits of the SHA-1 of the protocol's canonical JSON.
+
+    Fields added to the protocol later are left out at their neutral value
+    (:data:`pynncomp.train.NEUTRAL_LATER_FIELDS`), so a run recorded before
+    they existed keeps its key.
+    """
+    neutral = Protocol_NEUTRAL
+    protocol_dict = {k: v for k, v in protocol_dict.items() if not (k in neutral and v == neutral[k])}
     text = json.dumps(protocol_dict, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
