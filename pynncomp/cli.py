@@ -155,7 +155,8 @@ def _cmd_train(args):
     label = f"{method.name} on {dataset.name}, {models.describe(args.arch, hidden)}, target {100 * sparsity:g} % removed"
     say(f"training {label}, seed {args.seed}")
     model, record = experiment.run(method, dataset, arch=args.arch, hidden=hidden, sparsity=sparsity,
-                                   seed=args.seed, protocol=protocol, progress=epoch_printer(say, "  "))
+                                   seed=args.seed, protocol=protocol, progress=epoch_printer(say, "  "),
+                                   layer_sparsity=args.layer_sparsity)
     model_path, record_path, record = experiment.save_run(args.out, model, record)
     print(f"{method.name}: test accuracy {100 * record['test_accuracy']:.2f} %, validation "
           f"{100 * record['val_accuracy']:.2f} %, {record['weights_kept']:,} of {record['weights_total']:,} weights "
@@ -209,6 +210,20 @@ def _cmd_evaluate(args):
           f"({storage['dense_float32_bytes']:,} bytes)")
     print(f"  inference through the sparse kernels ({kernels.ACTIVE_BACKEND} backend) in {seconds:.2f} s")
     return 0
+
+
+def _layer_sparsity(text):
+    """``0.W=0.92,2.W=0.91``: a target sparsity per prunable parameter."""
+    targets = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        try:
+            targets[key.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected INDEX.NAME=S pairs like 0.W=0.92,2.W=0.91, got {text!r}") from None
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected INDEX.NAME=S pairs like 0.W=0.92,2.W=0.91, got {text!r}")
+    return targets
 
 
 def _sparsities(text):
@@ -324,6 +339,8 @@ def build_parser():
                          help="hidden sizes of mlp (default 100); not for the LeNets")
     p_train.add_argument("--sparsity", type=float, default=0.0, metavar="S",
                          help="fraction of the weights removed, in [0, 1) (default 0)")
+    p_train.add_argument("--layer-sparsity", type=_layer_sparsity, metavar="0.W=S0,2.W=S2",
+                         help="a target per layer instead of --sparsity (keys: layer index.parameter)")
     p_train.add_argument("--seed", type=int, default=0, help="default 0")
     p_train.add_argument("--out", metavar="DIR", required=True, help="folder for NAME.npz and NAME.json")
     p_train.add_argument("--quiet", action="store_true", help="no per-epoch progress")

@@ -189,3 +189,17 @@ def test_quickstart_on_synthetic_data(runs, capsys, monkeypatch):
     for r in records:
         model = io.load_model(runs / r["model_file"])
         assert model.accuracy(small.X_test, small.y_test) == r["test_accuracy"]
+
+
+def test_train_with_a_sparsity_per_layer(runs, capsys):
+    assert cli.main(["train", "--method", "han", "--hidden", "16", "--layer-sparsity", "0.W=0.9,2.W=0.5",
+                     "--out", str(runs), "--quiet", *TINY_DATA, *TINY_PROTOCOL]) == 0
+    record = json.loads(next(runs.glob("*.json")).read_text())
+    assert record["config"]["layer_sparsity"] == {"0.W": 0.9, "2.W": 0.5}
+    assert record["layers"]["0.W"]["kept"] == round(0.1 * 784 * 16)
+    assert record["layers"]["2.W"]["kept"] == 80
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--method", "han", "--layer-sparsity", "0.W:0.9", "--out", str(runs), *TINY_DATA])
+    assert cli.main(["train", "--method", "han", "--hidden", "16", "--layer-sparsity", "0.W=0.9",
+                     "--out", str(runs), *TINY_DATA]) == 2
+    assert "layer_sparsity misses ['2.W']" in capsys.readouterr().err
