@@ -10,7 +10,8 @@ ranking all weights together by the *layer-normalised magnitude*
 and pruning those below q.  So this method hands that saliency to the
 exact engine: each step reaches round((1 − S_i)·m) kept weights exactly,
 with the per-layer thresholds of Han et al., and reports the q it implies
-(the largest pruned s) and the kept fraction of each layer.
+(the largest pruned s; per layer, ``q_layer``, when each layer has its own
+target) and the kept fraction of each layer.
 :func:`pynncomp.compress.han_prune` applies a given q directly.
 
 After the first step the learning rate drops to ``han_lr_factor``·lr (1/10
@@ -54,13 +55,14 @@ class Han(Method):
         # q implied by the step: the largest normalised magnitude pruned so far
         # by this step (the kept weights all lie at or above it).
         saliency = context.notes.pop("_saliency")
-        pruned = [s[~layer.masks[name]] for (index, name), s in saliency.items()
-                  for layer in [model.layers[index]] if name in layer.masks]
-        pruned = np.concatenate([p.ravel() for p in pruned]) if pruned else np.zeros(0)
-        kept = {f"{index}.{name}": float(layer.masks[name].mean()) if name in layer.masks else 1.0
-                for index, layer, name in model.parameters(prunable_only=True)}
+        q_layer, kept = {}, {}
+        for (index, name), s in saliency.items():
+            mask = model.layers[index].masks.get(name)
+            pruned = s[~mask] if mask is not None else s[:0]
+            q_layer[f"{index}.{name}"] = float(pruned.max()) if pruned.size else 0.0
+            kept[f"{index}.{name}"] = float(mask.mean()) if mask is not None else 1.0
         context.notes.setdefault("steps", []).append(
-            {"step": context.step, "q": float(pruned.max()) if pruned.size else 0.0, "kept_fraction": kept}
+            {"step": context.step, "q": max(q_layer.values()), "q_layer": q_layer, "kept_fraction": kept}
         )
         context.lr_factor = context.protocol.han_lr_factor
         self._rescale_dropout(model, context)

@@ -11,7 +11,7 @@ import pathlib
 import statistics
 
 from .._files import atomic_write
-from . import convnets, report, runlog, targets
+from . import convnets, han, report, runlog, targets
 
 COLOURS = {"magl1": "tab:blue", "magl2": "tab:orange", "obd": "tab:green", "hashednet": "tab:red",
            "conv": "black"}
@@ -57,6 +57,10 @@ def plot(results_dir, target, out, fast=False):
     if not path.exists():
         raise ValueError(f"{path} does not exist: run `pynncomp reproduce {target} --results {results_dir}` first")
     records, _, _ = runlog.read_runs(path)
+    if target in han.HAN_TARGETS:
+        from . import han_report
+
+        return han_report.plot(records, target, out, pathlib.Path(results_dir), fast)
     if target == "fig6":
         return _fig6(records, pathlib.Path(results_dir), out, fast)
     found = report.collect(records, target, fast)

@@ -10,7 +10,7 @@ seed, so only runs of the target's protocol (full, or ``--fast``) count.
 import re
 import statistics
 
-from . import convnets, paper, runlog, targets
+from . import convnets, han, paper, runlog, targets
 
 FORMATS = ("md", "csv", "tex")
 
@@ -135,7 +135,12 @@ def report(results_dir, target, fmt="md", fast=False):
     if not path.exists():
         raise ValueError(f"{path} does not exist: run `pynncomp reproduce {target} --results {results_dir}` first")
     records, _, torn = runlog.read_runs(path)
-    header, rows = table(records, target, fast)
+    if target in han.HAN_TARGETS:
+        from . import han_report
+
+        header, rows = han_report.table(records, target, fast)
+    else:
+        header, rows = table(records, target, fast)
     if not rows:
         raise ValueError(f"{path} holds no run of {target}" + (" (--fast protocol)" if fast else "")
                          + "; run `pynncomp reproduce` for it first")

@@ -18,6 +18,7 @@ these are trained about once per seed and worker instead of once per run
 :func:`pynncomp.experiment.run`).
 """
 import concurrent.futures
+import dataclasses
 import concurrent.futures.process
 import functools
 import multiprocessing
@@ -27,7 +28,7 @@ import time
 
 from .. import data, experiment, models
 from ..train import Protocol
-from . import convnets, runlog, targets
+from . import convnets, han, runlog, targets
 
 class WorkerDied(OSError):
     """A worker process ended without returning its run (the finished runs are saved)."""
@@ -57,11 +58,21 @@ def execute(spec, data_options, results_dir):
     if spec["method"] == "conv":
         record = convnets.execute(spec, _dataset(spec["dataset"], "image", data_options))
     else:
-        dataset = _dataset(spec["dataset"], models.layout_of(spec["arch"]), data_options)
+        options = dict(data_options, split=spec.get("split", "paper"))
+        dataset = _dataset(spec["dataset"], models.layout_of(spec["arch"]), options)
+        if spec.get("train_subset"):
+            n = spec["train_subset"]
+            dataset = dataclasses.replace(dataset, X_train=dataset.X_train[:n], y_train=dataset.y_train[:n])
+        if spec.get("eval_subset"):
+            n = spec["eval_subset"]
+            dataset = dataclasses.replace(dataset, X_val=dataset.X_val[:n], y_val=dataset.y_val[:n],
+                                          X_test=dataset.X_test[:n], y_test=dataset.y_test[:n])
         model, record = experiment.run(spec["method"], dataset, arch=spec["arch"], hidden=spec["hidden"],
                                        sparsity=spec["sparsity"], seed=spec["seed"],
-                                       protocol=Protocol(**spec["protocol"]), pretrained=_PRETRAINED)
+                                       protocol=Protocol(**spec["protocol"]), pretrained=_PRETRAINED,
+                                       layer_sparsity=spec.get("layer_sparsity"))
         record["val_curve"] = [entry["val_accuracy"] for entry in record.pop("history")]
+        han.analyses(spec, model, dataset, record)
         if spec.get("save_model"):
             from ..io import save_model
 

@@ -36,7 +36,7 @@ import json
 from .. import models
 from ..train import NEUTRAL_LATER_FIELDS as Protocol_NEUTRAL
 from ..train import Protocol
-from . import convnets
+from . import convnets, han
 
 STUDY_DATASETS = ("mnist", "mnist-back-image", "mnist-back-rand", "mnist-rot")
 LEVELS_100 = (0.0, 0.5, 0.9, 0.95, 0.97, 0.98, 0.985, 0.988, 0.989, 0.99, 0.993, 0.995, 0.997, 0.998)
@@ -50,7 +50,7 @@ TABLES = {
 }
 FIGURE_DATASETS = {"fig2": "mnist", "fig3": "mnist-back-image", "fig4": "mnist-back-rand", "fig5": "mnist-rot"}
 FIG6 = {"methods": ("magl1", "magl2"), "hidden": 50, "sparsity": 0.96, "dataset": "mnist"}
-TARGETS = tuple(TABLES) + ("fig1",) + tuple(FIGURE_DATASETS) + ("fig6", "convnets")
+TARGETS = tuple(TABLES) + ("fig1",) + tuple(FIGURE_DATASETS) + ("fig6", "convnets") + han.HAN_TARGETS
 DEFAULT_RUNS = 5
 FAST_RUNS = 2
 
@@ -89,8 +89,20 @@ def run_key(spec):
         key = convnets.run_key(spec)
     else:
         arch = models.describe(spec["arch"], spec["hidden"])
-        key = (f"{spec['method']}/{spec['dataset']}/{arch}/S{spec['sparsity']:g}/seed{spec['seed']}/"
-               f"p{protocol_hash(spec['protocol'])}")
+        dataset = spec["dataset"] + ("" if spec.get("split", "paper") == "paper" else f"@{spec['split']}")
+        if spec.get("layer_sparsity"):
+            level = "L" + ",".join(f"{k}={v:g}" for k, v in spec["layer_sparsity"].items())
+        else:
+            level = f"S{spec['sparsity']:g}"
+        key = f"{spec['method']}/{dataset}/{arch}/{level}/seed{spec['seed']}/p{protocol_hash(spec['protocol'])}"
+        # measurements made on the trained model are part of what the record holds
+        for analysis in ("evaluate_pruned", "sensitivity"):
+            if spec.get(analysis):
+                key += f"/+{analysis}"
+        if spec.get("train_subset"):
+            key += f"/n{spec['train_subset']}"
+        if spec.get("eval_subset"):
+            key += f"/e{spec['eval_subset']}"
     if spec.get("data"):
         # non-default data options (validation size, synthetic sizes) change the result
         key += "/d" + protocol_hash(spec["data"])
@@ -116,7 +128,7 @@ def datasets_of(target):
     check_target(target)
     if target in FIGURE_DATASETS:
         return (FIGURE_DATASETS[target],)
-    if target == "fig6":
+    if target == "fig6" or target in han.HAN_TARGETS:
         return (FIG6["dataset"],)
     return STUDY_DATASETS
 
@@ -124,7 +136,7 @@ def datasets_of(target):
 def levels_of(target, fast=False):
     """The sparsity levels a target covers by default (None for fig6 and convnets)."""
     check_target(target)
-    if target in ("fig6", "convnets"):
+    if target in ("fig6", "convnets") or target in han.HAN_TARGETS:
         return None
     if target in TABLES and TABLES[target][1] == 30:
         return FAST_LEVELS_30 if fast else LEVELS_30
@@ -163,6 +175,11 @@ def grid(target, runs=None, fast=False, datasets=None, levels=None, extra_datase
     protocol = FAST_PROTOCOL if fast else PROTOCOL
     if target == "convnets":
         return convnets.grid(runs, fast, datasets)
+    if target in han.HAN_TARGETS:
+        if levels is not None or datasets != datasets_of(target):
+            raise ValueError(f"{target} runs on mnist (standard split) at its own levels: "
+                             "leave --datasets and --levels unset")
+        return han.grid(target, runs, fast)
     if target == "fig6":
         return [_spec(method, dataset, FIG6["hidden"], FIG6["sparsity"], seed, protocol, save_model=True)
                 for dataset in datasets for method in FIG6["methods"] for seed in range(runs)]
