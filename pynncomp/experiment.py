@@ -198,7 +198,7 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
 
     def train_one(epoch, phase):
         epoch_timer = Timer()
-        optimizer.lr = protocol.lr_at(epoch, context.lr_factor)
+        optimizer.lr = protocol.lr_at(epoch - context.lr_restart_epoch, context.lr_factor)
         loss = train_epoch(model, optimizer, dataset.X_train, dataset.y_train, protocol.batch_size, order_rng)
         if not math.isfinite(loss):
             raise FloatingPointError(
@@ -215,6 +215,7 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
     def prune_if_due(epoch):
         if epoch in prune_at:
             context.step += 1
+            context.epoch = epoch
             step_report = prune(model, method.saliency(model, context), prune_at[epoch], scope)
             method.after_prune(model, context)
             report({"event": "prune", "step": context.step, "epoch": epoch + 1,

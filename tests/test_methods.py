@@ -348,3 +348,11 @@ def test_penalty_override_and_lr_decay_are_applied(digits):
     assert [h["lr"] for h in record["history"]] == [0.08 * 0.5 ** e for e in range(record["epochs"])]
     _, none = experiment.run("magl1", digits, hidden=8, sparsity=0.5, protocol=TINY.replace(penalty="none"))
     assert none["config"]["penalty"] == "None"
+
+
+def test_han_retraining_restarts_the_learning_rate_decay(digits):
+    protocol = TINY.replace(lr=0.08, lr_decay=0.5, han_lr_factor=0.1, pretrain_epochs=2)
+    _, record = experiment.run("han", digits, hidden=8, sparsity=0.5, protocol=protocol)
+    lrs = [h["lr"] for h in record["history"]]
+    assert lrs[:2] == [0.08, 0.04]
+    assert lrs[2:] == pytest.approx([0.008 * 0.5 ** e for e in range(len(lrs) - 2)])

@@ -38,6 +38,11 @@ class StepContext:
     lr_factor : float
         Multiplies the protocol's learning rate from the next epoch on
         (Han et al.'s retraining sets it to ``han_lr_factor``).
+    lr_restart_epoch : int
+        The epoch the learning-rate decay counts from (Han et al.'s
+        retraining starts a new schedule at its first pruning step).
+    epoch : int
+        The current epoch (0-based), set before each pruning step.
     optimizer : SGD
     notes : dict
         The method's own per-run state and what it reports (put in the
@@ -51,6 +56,8 @@ class StepContext:
     step: int = 0
     optimizer: object = None
     lr_factor: float = 1.0
+    lr_restart_epoch: int = 0
+    epoch: int = 0
     notes: dict = dataclasses.field(default_factory=dict)
 
 
