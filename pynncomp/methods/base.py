@@ -40,7 +40,7 @@ class StepContext:
         (Han et al.'s retraining sets it to ``han_lr_factor``).
     lr_restart_epoch : int
         The epoch the learning-rate decay counts from (Han et al.'s
-        retraining starts a new schedule at its first pruning step).
+        retraining starts a new schedule at each pruning step).
     epoch : int
         The current epoch (0-based), set before each pruning step.
     optimizer : SGD

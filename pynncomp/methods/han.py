@@ -15,8 +15,8 @@ target) and the kept fraction of each layer.
 :func:`pynncomp.compress.han_prune` applies a given q directly.
 
 After the first step the learning rate drops to ``han_lr_factor``·lr (1/10
-in the paper; a ``lr_decay`` counts again from that step, as a new run of
-Caffe's solver would) and the surviving weights are kept (no
+in the paper; a ``lr_decay`` counts again from every step, each retraining
+being a new run of Caffe's solver) and the surviving weights are kept (no
 re-initialisation);
 after every step the dropout following a layer is rescaled as
 D_r = D_o·sqrt(C_ir / C_io) (:func:`pynncomp.compress.rescaled_dropout`),
@@ -66,11 +66,10 @@ class Han(Method):
         context.notes.setdefault("steps", []).append(
             {"step": context.step, "q": max(q_layer.values()), "q_layer": q_layer, "kept_fraction": kept}
         )
-        if context.step == 1:
-            # retraining is a new run of the solver: 1/10 of the original rate,
-            # its decay (if any) counted from here
-            context.lr_factor = context.protocol.han_lr_factor
-            context.lr_restart_epoch = context.epoch
+        # each retraining is a new run of the solver: 1/10 of the original
+        # rate, its decay (if any) counted from this step
+        context.lr_factor = context.protocol.han_lr_factor
+        context.lr_restart_epoch = context.epoch
         self._rescale_dropout(model, context)
 
     @staticmethod
