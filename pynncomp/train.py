@@ -41,10 +41,13 @@ DEFAULTS_RATIONALE = {
           "validation accuracy 95.4 % against 94.8 % with 1e-4; 1e-5 was worse still",
     "l1": "5e-5 for lambda sum |w| on the mean loss: same test, validation 95.0 % against 94.3 % with 2e-5",
     "pretrain_epochs": "10: the dense net is close to converged (OBD's saliency assumes it)",
-    "steps": "k = 10 pruning steps",
-    "power": "c = 10: S_1 = 0.79 S, then ever smaller steps; at 99 % removed this gave 94.5 % "
+    "steps": "k = 20 pruning steps, one epoch apart: at the same cost as k = 10 two epochs apart, "
+             "99.8 % removed gave 71.8 % instead of 51.5 +- 6.3 % (5 runs), 99.5 % 90.4 % instead of "
+             "88.1 %, 99 % 95.6 % instead of 94.9 %: the last step of S (i/k)^(1/c) divides the kept "
+             "weights by 6 at 99.8 % with k = 10, by 3.5 with k = 20",
+    "power": "c = 10: S_1 = 0.74 S, then ever smaller steps; at 99 % removed (k = 10) this gave 94.5 % "
              "(c = 3: 92.1 %, c = 6: 93.5 %, c = 1: 90.2 %), the last steps being what hurts",
-    "prune_every": "2 epochs of retraining between steps",
+    "prune_every": "1 epoch of retraining between steps",
     "finetune_max": "30 epochs at most after the last step",
     "patience": "3 epochs without a new best validation accuracy end fine-tuning",
     "obd_samples": "5000 training images for OBD's h (a fixed random subsample)",
@@ -116,9 +119,9 @@ class Protocol:
     l1: float = 5e-5
     l2: float = 3e-4
     pretrain_epochs: int = 10
-    steps: int = 10
+    steps: int = 20
     power: float = 10.0
-    prune_every: int = 2
+    prune_every: int = 1
     finetune_max: int = 30
     patience: int = 3
     schedule: str = "power"
