@@ -53,10 +53,7 @@ def _conv_front(ax, conv_found, dataset):
 def plot(results_dir, target, out, fast=False):
     """Draw ``target`` (fig1…fig6, or a table as accuracy against parameters) to ``out`` (PNG)."""
     targets.check_target(target)
-    path = pathlib.Path(results_dir) / runlog.FILE_NAME
-    if not path.exists():
-        raise ValueError(f"{path} does not exist: run `pynncomp reproduce {target} --results {results_dir}` first")
-    records, _, _ = runlog.read_runs(path)
+    records, _, path = runlog.read_results(results_dir, target)
     if target in han.HAN_TARGETS:
         from . import han_report
 

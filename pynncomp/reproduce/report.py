@@ -128,13 +128,8 @@ def render(header, rows, fmt):
 
 def report(results_dir, target, fmt="md", fast=False):
     """The formatted table of ``target`` from ``results_dir/runs.jsonl``."""
-    import pathlib
-
     targets.check_target(target)
-    path = pathlib.Path(results_dir) / runlog.FILE_NAME
-    if not path.exists():
-        raise ValueError(f"{path} does not exist: run `pynncomp reproduce {target} --results {results_dir}` first")
-    records, _, torn = runlog.read_runs(path)
+    records, torn, path = runlog.read_results(results_dir, target)
     if target in han.HAN_TARGETS:
         from . import han_report
 

@@ -62,6 +62,18 @@ def read_runs(path):
     return records, intact, torn
 
 
+def read_results(results_dir, target):
+    """``read_runs`` of ``results_dir/runs.jsonl`` for a report or a figure of ``target``.
+
+    A missing file is a ValueError that says which command makes it.
+    """
+    path = pathlib.Path(results_dir) / FILE_NAME
+    if not path.exists():
+        raise ValueError(f"{path} does not exist: run `pynncomp reproduce {target} --results {results_dir}` first")
+    records, _, torn = read_runs(path)
+    return records, torn, path
+
+
 def open_for_append(path):
     """Open ``path`` for appending records, first cutting off a torn last line."""
     path = pathlib.Path(path)
