@@ -112,7 +112,7 @@ def test_fast_target_end_to_end_report_and_plot(tmp_path, capsys):
     assert "6 already in" in messages[0] and "0 to do" in messages[0]
     assert cli.main(["report", str(results), "--target", "table1", "--fast"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "| removed | synthetic-digits | paper | Δ |"
+    assert out.splitlines()[0] == "| removed | synthetic-digits | paper | Δ | within σ |"
     assert "| 90 % | " in out and "(2)" in out
     assert cli.main(["plot", str(results), "--target", "table1", "--fast", "--out", str(tmp_path / "t1.png")]) == 0
     assert (tmp_path / "t1.png").read_bytes().startswith(PNG_SIGNATURE)
@@ -148,11 +148,11 @@ def test_report_aggregates_known_records(tmp_path):
     text, torn = report.report(tmp_path, "table1")
     assert torn is None
     rows = text.splitlines()
-    assert rows[0] == "| removed | mnist | paper | Δ |"
-    assert rows[2] == "| 90 % | 97.00 ± 1.00 (3) | 96.99 ± 0.18 | +0.01 |"
-    assert rows[3] == "| 99 % | 94.00 ± 1.00 (3) | 94.31 ± 0.17 | -0.31 |"
+    assert rows[0] == "| removed | mnist | paper | Δ | within σ |"
+    assert rows[2] == "| 90 % | 97.00 ± 1.00 (3) | 96.99 ± 0.18 | +0.01 | yes |"
+    assert rows[3] == "| 99 % | 94.00 ± 1.00 (3) | 94.31 ± 0.17 | -0.31 | yes |"
     csv_text, _ = report.report(tmp_path, "table1", "csv")
-    assert csv_text.splitlines()[1] == "90 %,97.00 ± 1.00 (3),96.99 ± 0.18,+0.01"
+    assert csv_text.splitlines()[1] == "90 %,97.00 ± 1.00 (3),96.99 ± 0.18,+0.01,yes"
     tex, _ = report.report(tmp_path, "table1", "tex")
     assert r"90 \% & 97.00 $\pm$ 1.00 (3)" in tex and tex.startswith(r"\begin{tabular}")
 
@@ -220,3 +220,8 @@ def test_a_killed_worker_stops_the_run_cleanly_and_it_resumes(tmp_path):
     assert after.startswith(before)
     keys = [json.loads(line)["run_key"] for line in after.splitlines()]
     assert len(keys) == len(set(keys)) == 18
+
+
+def test_within_sigma_compares_the_difference_with_both_deviations():
+    assert report._within([97.0, 98.0], (97.0, 0.1)) == "yes"      # |0.5| <= 0.707 + 0.1
+    assert report._within([97.0, 97.2], (96.0, 0.5)) == "no"       # |1.1| >  0.141 + 0.5

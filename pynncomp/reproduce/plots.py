@@ -11,7 +11,7 @@ import pathlib
 import statistics
 
 from .._files import atomic_write
-from . import convnets, han, report, runlog, targets
+from . import convnets, han, paper, report, runlog, targets
 
 COLOURS = {"magl1": "tab:blue", "magl2": "tab:orange", "obd": "tab:green", "hashednet": "tab:red",
            "conv": "black"}
@@ -38,6 +38,20 @@ def _method_curves(ax, found, dataset):
         stats = [report.summary([100 * r["test_accuracy"] for r in recs]) for _, recs in cells]
         ax.errorbar(x, [s[0] for s in stats], yerr=[s[1] or 0.0 for s in stats], marker="o", markersize=3,
                     capsize=2, linewidth=1, color=COLOURS[method], label=method)
+
+
+def _paper_curve(ax, found, dataset):
+    """Table 1 as published, at the parameter counts of our runs of the same levels."""
+    points = []
+    for (method, d, level), recs in found.items():
+        cell = paper.paper_cell("table1", d, level)
+        if d == dataset and cell is not None:
+            points.append((recs[0]["parameters"], cell))
+    points.sort()
+    if points:
+        ax.errorbar([p[0] for p in points], [p[1][0] for p in points], yerr=[p[1][1] for p in points],
+                    marker="x", markersize=4, capsize=2, linewidth=1, linestyle=":", color="grey",
+                    label="paper (Table 1)")
 
 
 def _conv_front(ax, conv_found, dataset):
@@ -69,6 +83,8 @@ def plot(results_dir, target, out, fast=False):
     figure, axes = _figure(len(datasets))
     for ax, dataset in zip(axes, datasets):
         _method_curves(ax, found, dataset)
+        if target == "table1":
+            _paper_curve(ax, found, dataset)
         _conv_front(ax, conv_found, dataset)
         ax.set_xscale("log")
         ax.set_xlabel("parameters (kept weights + biases)")

@@ -4,7 +4,8 @@ A cell is the mean ± standard deviation of the test accuracy (in %) over
 the runs found for it, with their number; the standard deviation is the
 sample one (ddof = 1; "–" for a single run).  Where the paper has a number
 (Table 1, :mod:`.paper`), it is printed beside ours with the difference
-ours − paper.  Records are matched to a target by their run key without the
+ours − paper, and "within σ" says whether that difference is at most the
+sum of the two standard deviations.  Records are matched to a target by their run key without the
 seed, so only runs of the target's protocol (full, or ``--fast``) count.
 """
 import re
@@ -54,6 +55,12 @@ def _format_cell(values):
     return f"{mean:.2f} ± {std:.2f} ({n})" if std is not None else f"{mean:.2f} ± – (1)"
 
 
+def _within(values, paper_cell):
+    """"yes" when |ours − paper| <= std(ours) + std(paper), the combined standard deviations."""
+    mean, std, _ = summary(values)
+    return "yes" if abs(mean - paper_cell[0]) <= std + paper_cell[1] else "no"
+
+
 def table(records, target, fast=False):
     """(header, rows) of the target's table, strings ready to format."""
     found = collect(records, target, fast)
@@ -66,7 +73,7 @@ def table(records, target, fast=False):
     header = ["removed"] + (["method"] if len(methods) > 1 else [])
     with_paper = target == "table1"
     for dataset in datasets:
-        header += [dataset] + (["paper", "Δ"] if with_paper else [])
+        header += [dataset] + (["paper", "Δ", "within σ"] if with_paper else [])
     rows = []
     for level in levels:
         for method in methods:
@@ -78,6 +85,7 @@ def table(records, target, fast=False):
                     cell = paper.paper_cell(target, dataset, level)
                     row.append("" if cell is None else f"{cell[0]:.2f} ± {cell[1]:.2f}")
                     row.append("" if cell is None or not values else f"{statistics.fmean(values) - cell[0]:+.2f}")
+                    row.append("" if cell is None or len(values) < 2 else _within(values, cell))
             rows.append(row)
     return header, rows
 
