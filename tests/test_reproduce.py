@@ -225,3 +225,13 @@ def test_a_killed_worker_stops_the_run_cleanly_and_it_resumes(tmp_path):
 def test_within_sigma_compares_the_difference_with_both_deviations():
     assert report._within([97.0, 98.0], (97.0, 0.1)) == "yes"      # |0.5| <= 0.707 + 0.1
     assert report._within([97.0, 97.2], (96.0, 0.5)) == "no"       # |1.1| >  0.141 + 0.5
+
+
+def test_a_second_writer_on_the_same_results_is_refused(tmp_path):
+    with runlog.exclusive(tmp_path):
+        with pytest.raises(runlog.RunLogError, match="another pynncomp reproduce is writing"):
+            reproduce("table1", tmp_path, fast=True, datasets=["synthetic-digits"], data_options=SYNTH,
+                      say=lambda *a: None)
+    # released: the same call now runs
+    assert reproduce("table1", tmp_path, fast=True, runs=1, levels=[0.0], datasets=["synthetic-digits"],
+                     data_options=SYNTH, say=lambda *a: None) == (1, 0)

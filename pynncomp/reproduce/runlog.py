@@ -10,6 +10,7 @@ so that it cannot glue itself to the next record.  A bad line anywhere else
 is not something a crash makes: it is refused with its line number, and
 nothing is deleted.
 """
+import contextlib
 import json
 import os
 import pathlib
@@ -72,6 +73,32 @@ def read_results(results_dir, target):
         raise ValueError(f"{path} does not exist: run `pynncomp reproduce {target} --results {results_dir}` first")
     records, _, torn = read_runs(path)
     return records, torn, path
+
+
+@contextlib.contextmanager
+def exclusive(results_dir):
+    """Hold ``results_dir/runs.jsonl.lock`` for one writer at a time (``fcntl.flock``).
+
+    Two ``pynncomp reproduce`` commands appending to one runs.jsonl could
+    cut each other's torn-line repair short; the second one is refused with
+    a message instead.  The lock goes with the process, however it ends.
+    """
+    import fcntl
+
+    path = pathlib.Path(results_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / (FILE_NAME + ".lock"), "a") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLogError(
+                f"another pynncomp reproduce is writing to {path / FILE_NAME}; wait for it to finish or "
+                "give this one another --results folder"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def open_for_append(path):

@@ -134,7 +134,7 @@ def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=No
         return 0, 0
     timer = time.perf_counter()
     finished = failed = 0
-    with runlog.open_for_append(log_path) as stream:
+    with runlog.exclusive(results_dir), runlog.open_for_append(log_path) as stream:
 
         def record_done(key, record=None, error=None):
             nonlocal finished, failed
