@@ -2,8 +2,11 @@
 
 LeNet-5 (METHODS.md section 1): conv 20@5x5 on 1x28x28, and conv 50@5x5 on
 20x12x12, float32.  pynncomp's Conv2D (im2col + one GEMM per pass) is timed
-against two plain references computing the same numbers:
+against three plain references computing the same numbers:
 
+* ``im2col``: the plain im2col version (CS231n ``conv_forward_im2col``):
+  the columns gathered by fancy indexing, one GEMM per pass, col2im by
+  ``np.add.at``;
 * ``loops``: the textbook (CS231n ``conv_forward_naive``) version, a Python
   loop over output positions, vectorised over batch and filters;
 * ``einsum``: the same contractions written with ``np.einsum``
@@ -68,6 +71,37 @@ def loops_step(W, b, x, dout):
     return dx, dW.reshape(W.shape), dout.sum(axis=(0, 2, 3))
 
 
+def im2col_indices(C, H, W, k_h, k_w):
+    """CS231n's ``get_im2col_indices``: row, column and channel of every (c, u, v) × (i, j) entry."""
+    H_out, W_out = H - k_h + 1, W - k_w + 1
+    i0 = np.tile(np.repeat(np.arange(k_h), k_w), C)
+    j0 = np.tile(np.arange(k_w), k_h * C)
+    i1 = np.repeat(np.arange(H_out), W_out)
+    j1 = np.tile(np.arange(W_out), H_out)
+    rows = i0[:, None] + i1[None, :]
+    cols = j0[:, None] + j1[None, :]
+    channels = np.repeat(np.arange(C), k_h * k_w)[:, None]
+    return channels, rows, cols
+
+
+def im2col_step(W, b, x, dout, indices):
+    """The plain im2col version (CS231n ``conv_forward_im2col``): fancy-index gather, one GEMM
+    per pass, ``np.add.at`` scatter for col2im."""
+    F = W.shape[0]
+    B = x.shape[0]
+    channels, rows, cols = indices
+    X_col = x[:, channels, rows, cols]                    # (B, C·k·k, H_out·W_out)
+    X_col = X_col.transpose(1, 2, 0).reshape(X_col.shape[1], -1)  # (C·k·k, H_out·W_out·B)
+    W_mat = W.reshape(F, -1)
+    out = (W_mat @ X_col + b[:, None]).reshape(F, *dout.shape[2:], B).transpose(3, 0, 1, 2)
+    delta = dout.transpose(1, 2, 3, 0).reshape(F, -1)
+    dW = (delta @ X_col.T).reshape(W.shape)
+    dX_col = (W_mat.T @ delta).reshape(W_mat.shape[1], -1, B).transpose(2, 0, 1)
+    dx = np.zeros_like(x)
+    np.add.at(dx, (slice(None), channels, rows, cols), dX_col)
+    return dx, dW, dout.sum(axis=(0, 2, 3)), out
+
+
 def einsum_step(W, b, x, dout):
     """Forward and backward as einsum contractions over an NCHW window view."""
     k_h, k_w = W.shape[2:]
@@ -98,13 +132,15 @@ def main(argv=None):
         W, b = layer.params["W"], layer.params["b"]
         x = rng.standard_normal((args.batch, C, size, size)).astype(np.float32)
         dout = rng.standard_normal(layer.output_shape(x.shape)).astype(np.float32)
+        indices = im2col_indices(C, size, size, 5, 5)
         steps = {
             "pynncomp": lambda: pynncomp_step(layer, x, dout),
+            "im2col": lambda: im2col_step(W, b, x, dout, indices),
             "loops": lambda: loops_step(W, b, x, dout),
             "einsum": lambda: einsum_step(W, b, x, dout),
         }
         results = {key: step() for key, step in steps.items()}  # warm-up, and the check below
-        for key in ("loops", "einsum"):
+        for key in ("im2col", "loops", "einsum"):
             for got, want in zip(results[key][:3], results["pynncomp"]):
                 scale = np.abs(want).max()
                 assert np.abs(got - want).max() <= 1e-4 * scale, f"{key} disagrees with pynncomp on {name}"
@@ -116,7 +152,8 @@ def main(argv=None):
                 step()
                 times[key].append(time.perf_counter() - start)
         medians = {key: 1e3 * float(np.median(t)) for key, t in times.items()}
-        ratios = ", ".join(f"{key}/pynncomp = {medians[key] / medians['pynncomp']:.1f}x" for key in ("loops", "einsum"))
+        ratios = ", ".join(f"{key}/pynncomp = {medians[key] / medians['pynncomp']:.1f}x"
+                           for key in ("im2col", "loops", "einsum"))
         print(f"{name}: " + ", ".join(f"{key} {ms:.2f} ms" for key, ms in medians.items()) + f"; {ratios}")
 
 
