@@ -13,6 +13,10 @@ against three plain references computing the same numbers:
   (``optimize=True``) on an NCHW window view, summed back one kernel offset
   at a time.
 
+It then times each part of pynncomp's forward + backward on its own (the
+im2col copy, the three GEMMs, turning dout into columns, col2im), to show
+where the time goes.
+
 Each repeat times every implementation once, in turn, so that slow phases of
 the machine hit all of them alike; the medians over repeats are printed with
 the ratios reference / pynncomp (> 1: pynncomp is faster).
@@ -39,7 +43,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLA
 import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
-from pynncomp.nn.conv import Conv2D  # noqa: E402
+from pynncomp.nn.conv import Conv2D, _to_chwn, sum_windows, window_view  # noqa: E402
 
 LENET5_CONVS = [
     ("conv1 20@5x5 on 1x28x28", 1, 20, 28),
@@ -117,11 +121,51 @@ def einsum_step(W, b, x, dout):
     return dx, dW, dout.sum(axis=(0, 2, 3)), out
 
 
+def breakdown(layer, x, dout, repeats):
+    """Median ms of each part of pynncomp's forward + backward: where the time goes."""
+    k_h, k_w = layer.kernel_size
+    F = layer.out_channels
+    W_mat = layer.params["W"].reshape(F, -1)
+
+    def im2col():
+        windows = window_view(_to_chwn(x), layer.kernel_size, layer.stride)
+        C, H_out, W_out, B = windows.shape[2:]
+        return windows.transpose(2, 0, 1, 3, 4, 5).reshape(C * k_h * k_w, H_out * W_out * B)
+
+    X_col = im2col()
+    delta = layer._as_columns(dout)
+    dX_col = W_mat.T @ delta
+    B, C, H, W = x.shape
+    H_out, W_out = layer.output_shape(x.shape)[2:]
+    window_grad = dX_col.reshape(C, k_h, k_w, H_out, W_out, B).transpose(1, 2, 0, 3, 4, 5)
+    parts = {
+        "im2col copy": im2col,
+        "forward GEMM W·X_col": lambda: W_mat @ X_col,
+        "dout to columns": lambda: layer._as_columns(dout),
+        "weight-gradient GEMM δ·X_colᵀ": lambda: delta @ X_col.T,
+        "input-gradient GEMM Wᵀ·δ": lambda: W_mat.T @ delta,
+        "col2im (sum_windows)": lambda: sum_windows(window_grad, (C, H, W, B), layer.stride),
+    }
+    times = {name: [] for name in parts}
+    for _ in range(repeats):
+        for name, part in parts.items():
+            start = time.perf_counter()
+            part()
+            times[name].append(time.perf_counter() - start)
+    return {name: 1e3 * float(np.median(t)) for name, t in times.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--keep-memory", action="store_true",
+                        help="call pynncomp._memory.keep_freed_memory() first, as the pynncomp command does")
     args = parser.parse_args(argv)
+    if args.keep_memory:
+        from pynncomp._memory import keep_freed_memory
+
+        print(f"keep_freed_memory(): {keep_freed_memory()}")
     rng = np.random.default_rng(0)
     threads = os.environ["OPENBLAS_NUM_THREADS"]
     print(f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={threads}, float32, batch {args.batch}, "
@@ -155,6 +199,10 @@ def main(argv=None):
         ratios = ", ".join(f"{key}/pynncomp = {medians[key] / medians['pynncomp']:.1f}x"
                            for key in ("im2col", "loops", "einsum"))
         print(f"{name}: " + ", ".join(f"{key} {ms:.2f} ms" for key, ms in medians.items()) + f"; {ratios}")
+        parts = breakdown(layer, x, dout, args.repeats)
+        total = sum(parts.values())
+        print("  where pynncomp's time goes: " + ", ".join(
+            f"{part} {ms:.2f} ms ({100 * ms / total:.0f} %)" for part, ms in parts.items()))
 
 
 if __name__ == "__main__":

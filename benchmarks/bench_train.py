@@ -137,7 +137,13 @@ def torch_state(model):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--keep-memory", action="store_true",
+                        help="call pynncomp._memory.keep_freed_memory() first, as the pynncomp command does")
     args = parser.parse_args()
+    if args.keep_memory:
+        from pynncomp._memory import keep_freed_memory
+
+        print(f"keep_freed_memory(): {keep_freed_memory()}")
     X, y, source = load()
     print(f"data: {source}; 784-100-10, batch {BATCH}, momentum {MOMENTUM}, L2 {LAMBDA}, "
           f"masks at {100 * SPARSITY:g} %; {args.repeats} interleaved repeats, one epoch each")

@@ -425,12 +425,20 @@ def build_parser():
     return parser
 
 
+# Commands that train or evaluate networks: they keep freed memory (see pynncomp._memory).
+COMPUTE_COMMANDS = ("quickstart", "train", "evaluate", "sensitivity", "reproduce")
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         getattr(args, "parser", parser).print_help(sys.stderr)
         return 2
+    if args.command in COMPUTE_COMMANDS:
+        from ._memory import keep_freed_memory
+
+        keep_freed_memory()
     try:
         return args.run(args)
     except (ValueError, TypeError, OSError, FloatingPointError) as err:

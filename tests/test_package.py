@@ -84,3 +84,15 @@ def test_cli_without_command_prints_usage_and_fails():
     proc = subprocess.run([sys.executable, "-m", "pynncomp"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "usage" in proc.stderr.lower()
+
+
+def test_keep_freed_memory_can_be_turned_off(monkeypatch):
+    from pynncomp import _memory
+
+    monkeypatch.setenv("PYNNCOMP_KEEP_MEMORY", "0")
+    assert _memory.keep_freed_memory() is False
+    monkeypatch.delenv("PYNNCOMP_KEEP_MEMORY")
+    import platform
+
+    if platform.libc_ver()[0] == "glibc":
+        assert _memory.keep_freed_memory() is True

@@ -27,6 +27,7 @@ import pathlib
 import time
 
 from .. import data, experiment, models
+from .._memory import keep_freed_memory
 from ..train import Protocol
 from . import convnets, han, runlog, targets
 
@@ -170,7 +171,8 @@ def _run_parallel(unique, jobs, data_options, results_dir, record_done):
     os.environ.update({name: threads for name in BLAS_THREAD_VARIABLES})
     try:
         context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                                    initializer=keep_freed_memory) as pool:
             futures = {pool.submit(execute, spec, data_options, str(results_dir)): key
                        for key, spec in unique.items()}
             try:
