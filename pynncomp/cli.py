@@ -280,8 +280,15 @@ def _cmd_reproduce(args):
     data_options = {"root": args.root, "val_size": args.val_size, "n_train": args.n_train, "n_test": args.n_test}
     data_options = {k: v for k, v in data_options.items() if v is not None}
     datasets = args.datasets.split(",") if args.datasets else None
-    done, failed = reproduce(args.target, args.results, runs=args.runs, jobs=args.jobs, fast=args.fast,
-                             datasets=datasets, levels=args.levels, data_options=data_options)
+    try:
+        done, failed = reproduce(args.target, args.results, runs=args.runs, jobs=args.jobs, fast=args.fast,
+                                 datasets=datasets, levels=args.levels, data_options=data_options)
+    except ValueError as error:
+        message = str(error)
+        for option in ("datasets", "levels", "runs", "jobs"):
+            if message.startswith(option + " "):
+                raise ValueError(f"--{message}") from None
+        raise
     print(f"{done} runs done now" + (f", {failed} failed (see above)" if failed else "")
           + f"; report: pynncomp report {args.results} --target {args.target}" + (" --fast" if args.fast else ""))
     return 1 if failed else 0

@@ -165,6 +165,12 @@ def test_report_errors_name_what_is_missing(tmp_path, capsys):
     assert "holds no run of table2" in capsys.readouterr().err
     assert cli.main(["reproduce", "table9", "--results", str(tmp_path)]) == 2
     assert "target must be one of" in capsys.readouterr().err
+    for args, message in ((["--datasets", "cifar"], "--datasets must be among"),
+                          (["--levels", "0.42"], "--levels must be among"),
+                          (["--jobs", "0"], "--jobs must be an integer >= 1"),
+                          (["--runs", "0"], "--runs must be an integer >= 1")):
+        assert cli.main(["reproduce", "table1", "--results", str(tmp_path), *args]) == 2
+        assert message in capsys.readouterr().err
 
 
 def test_killed_reproduction_resumes_without_recomputing_or_losing(tmp_path):
