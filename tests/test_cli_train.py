@@ -203,3 +203,14 @@ def test_train_with_a_sparsity_per_layer(runs, capsys):
     assert cli.main(["train", "--method", "han", "--hidden", "16", "--layer-sparsity", "0.W=0.9",
                      "--out", str(runs), *TINY_DATA]) == 2
     assert "layer_sparsity misses ['2.W']" in capsys.readouterr().err
+
+
+def test_evaluate_reads_a_lenet5_in_the_image_layout(runs, capsys):
+    assert cli.main(["train", "--method", "magl2", "--arch", "lenet5", "--sparsity", "0.9", "--out", str(runs),
+                     "--quiet", *TINY_DATA, *TINY_PROTOCOL]) == 0
+    record = json.loads(next(runs.glob("*.json")).read_text())
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(next(runs.glob("*.npz"))), "--json", *TINY_DATA[2:]]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["test_accuracy"] == record["test_accuracy"] and record["arch"] == "lenet5"
+    assert result["weights_kept"] == record["weights_kept"] == round(0.1 * 430_500)
