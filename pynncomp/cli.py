@@ -297,7 +297,7 @@ def _cmd_reproduce(args):
 def _cmd_report(args):
     from .reproduce.report import report
 
-    text, torn = report(args.results, args.target, args.format, args.fast)
+    text, torn = report(args.results, args.target, args.format, args.fast, args.timings)
     if torn:
         print(torn, file=sys.stderr)
     print(text)
@@ -400,6 +400,8 @@ def build_parser():
     p_report.add_argument("--target", required=True, help=target_help)
     p_report.add_argument("--format", choices=("md", "csv", "tex"), default="md", help="default md")
     p_report.add_argument("--fast", action="store_true", help="the runs of reproduce --fast")
+    p_report.add_argument("--timings", action="store_true",
+                          help="the wall time of the target's runs instead (per run, in total, at --jobs 2)")
     p_report.set_defaults(run=_cmd_report)
 
     p_plot = commands.add_parser("plot", help="a target's figure from DIR/runs.jsonl")

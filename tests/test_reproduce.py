@@ -157,6 +157,17 @@ def test_report_aggregates_known_records(tmp_path):
     assert r"90 \% & 97.00 $\pm$ 1.00 (3)" in tex and tex.startswith(r"\begin{tabular}")
 
 
+def test_report_timings_sum_the_runs_wall_times(tmp_path, capsys):
+    specs = targets.grid("table1", runs=2, levels=[0.9, 0.99], datasets=["mnist"])
+    lines = [json.dumps({"run_key": targets.run_key(spec), "test_accuracy": 0.9, "wall_s": wall}) + "\n"
+             for spec, wall in zip(specs, (30.0, 50.0, 40.0, 3600.0))]
+    (tmp_path / "runs.jsonl").write_text("".join(lines))
+    assert cli.main(["report", str(tmp_path), "--target", "table1", "--timings"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == "| dataset | method | runs | median per run | total | at --jobs 2 |"
+    assert rows[2] == "| mnist | magl2 | 4 | 45 s | 1 h 02 min | 31.0 min |"
+
+
 def test_report_errors_name_what_is_missing(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path), "--target", "table1"]) == 2
     assert "runs.jsonl does not exist" in capsys.readouterr().err

@@ -134,11 +134,52 @@ def render(header, rows, fmt):
     return "\n".join(lines)
 
 
-def report(results_dir, target, fmt="md", fast=False):
-    """The formatted table of ``target`` from ``results_dir/runs.jsonl``."""
+def _duration(seconds):
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{seconds / 60:.1f} min"
+
+
+def timing(records, target, fast=False, jobs=2):
+    """(header, rows): the wall time of the target's runs per data set and method.
+
+    Each run records its own wall time (``wall_s``, pre-training included
+    unless it was shared, see ``pretraining_reused``); the total is the
+    sum over runs, and "at --jobs N" that total divided by N, the time the
+    same runs take on N workers when nothing else shares the cores.
+    """
+    if target in han.HAN_TARGETS:
+        from . import han_report
+
+        groups = {}
+        for spec, recs in han_report._records(records, target, fast).values():
+            groups.setdefault((spec["arch"], spec["method"]), []).extend(r["wall_s"] for r in recs)
+    else:
+        groups = {}
+        for (method, dataset, _), recs in collect(records, target, fast).items():
+            groups.setdefault((dataset, method), []).extend(r["wall_s"] for r in recs)
+    header = ["network" if target in han.HAN_TARGETS else "dataset", "method", "runs", "median per run", "total",
+              f"at --jobs {jobs}"]
+    rows = []
+    for (dataset, method), times in sorted(groups.items()):
+        rows.append([dataset, method, str(len(times)), f"{statistics.median(times):.0f} s", _duration(sum(times)),
+                     _duration(sum(times) / jobs)])
+    if len(rows) > 1:
+        everything = [t for times in groups.values() for t in times]
+        rows.append(["all", "", str(len(everything)), f"{statistics.median(everything):.0f} s",
+                     _duration(sum(everything)), _duration(sum(everything) / jobs)])
+    return header, rows
+
+
+def report(results_dir, target, fmt="md", fast=False, timings=False):
+    """The formatted table of ``target`` from ``results_dir/runs.jsonl``.
+
+    With ``timings``, the wall times of its runs (:func:`timing`) instead.
+    """
     targets.check_target(target)
     records, torn, path = runlog.read_results(results_dir, target)
-    if target in han.HAN_TARGETS:
+    if timings:
+        header, rows = timing(records, target, fast)
+    elif target in han.HAN_TARGETS:
         from . import han_report
 
         header, rows = han_report.table(records, target, fast)
