@@ -145,7 +145,8 @@ def _load(name, args, layout):
 def _cmd_train(args):
     sparsity = experiment.check_sparsity(args.sparsity)
     method = methods.get(args.method)
-    hidden = models.arch_hidden(args.arch, args.hidden)
+    # mlp's documented default, the study's 784-100-10; the LeNets have their own sizes
+    hidden = models.arch_hidden(args.arch, [100] if args.hidden is None and args.arch == "mlp" else args.hidden)
     protocol = _protocol(args)
     method.check(args.arch, hidden, sparsity)
     dataset = _load(args.dataset, args, models.layout_of(args.arch))

@@ -109,6 +109,16 @@ def test_bad_arguments_are_one_clear_message(tmp_path, capsys, args, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_mlp_without_hidden_is_the_documented_784_100_10(tmp_path):
+    runs = tmp_path / "runs"
+    assert cli.main(["train", "--method", "dense", "--out", str(runs), "--quiet", "--dataset", "synthetic-digits",
+                     "--n-train", "200", "--n-test", "100", "--pretrain-epochs", "1", "--steps", "1",
+                     "--finetune-max", "1"]) == 0
+    (record_file,) = runs.glob("*.json")
+    record = json.loads(record_file.read_text())
+    assert record["hidden"] == [100] and record["arch"] == "784-100-10"
+
+
 def test_an_error_is_one_line_without_traceback(tmp_path):
     result = run_command("train", "--method", "obdd", "--dataset", "synthetic-digits", "--out", str(tmp_path))
     assert result.returncode == 2
