@@ -147,14 +147,13 @@ def timing(records, target, fast=False, jobs=2):
     sum over runs, and "at --jobs N" that total divided by N, the time the
     same runs take on N workers when nothing else shares the cores.
     """
+    groups = {}
     if target in han.HAN_TARGETS:
         from . import han_report
 
-        groups = {}
         for spec, recs in han_report._records(records, target, fast).values():
             groups.setdefault((spec["arch"], spec["method"]), []).extend(r["wall_s"] for r in recs)
     else:
-        groups = {}
         for (method, dataset, _), recs in collect(records, target, fast).items():
             groups.setdefault((dataset, method), []).extend(r["wall_s"] for r in recs)
     header = ["network" if target in han.HAN_TARGETS else "dataset", "method", "runs", "median per run", "total",
