@@ -18,16 +18,16 @@ from .. import io
 from . import han, report
 
 
-def _records(records, target, fast):
+def collect(records, target, fast):
     """``{cell: [records]}`` of the target, cells keyed by their spec (seed left out)."""
     cells = {}
     for spec in han.grid(target, 1, fast):
-        cells[report._cell_key(_key(spec))] = spec
+        cells[report.cell_key(_key(spec))] = spec
     found = {}
     for key, record in records.items():
-        spec = cells.get(report._cell_key(key))
+        spec = cells.get(report.cell_key(key))
         if spec is not None:
-            found.setdefault(report._cell_key(key), (spec, []))[1].append(record)
+            found.setdefault(report.cell_key(key), (spec, []))[1].append(record)
     return found
 
 
@@ -45,7 +45,7 @@ def _mean_std(values):
 
 
 def table(records, target, fast=False):
-    found = _records(records, target, fast)
+    found = collect(records, target, fast)
     if target in ("han-lenet300", "han-lenet5"):
         return _lenet_table(found, target.split("-")[1])
     if target == "han-l1l2":
@@ -157,7 +157,7 @@ def plot(records, target, out, results_dir, fast=False):
 
     from .._files import atomic_write
 
-    found = _records(records, target, fast)
+    found = collect(records, target, fast)
     if not found:
         raise ValueError(f"no run of {target} found; run `pynncomp reproduce {target}` first")
     figure = Figure(figsize=(10.5 if target == "han-sensitivity" else 6.4, 4.3), dpi=110)

@@ -16,7 +16,7 @@ from . import convnets, han, paper, runlog, targets
 FORMATS = ("md", "csv", "tex")
 
 
-def _cell_key(run_key):
+def cell_key(run_key):
     """The run key without its seed and data-options parts."""
     return re.sub(r"/d[0-9a-f]{8}$", "", re.sub(r"/seed\d+", "", run_key))
 
@@ -25,7 +25,7 @@ def target_cells(target, fast=False):
     """``{cell key: (method, dataset, sparsity)}`` for every cell of the target."""
     datasets = targets.datasets_of(target) + ("synthetic-digits",)
     specs = targets.grid(target, 1, fast, datasets, None)
-    return {_cell_key(targets.run_key(spec)): spec for spec in specs}
+    return {cell_key(targets.run_key(spec)): spec for spec in specs}
 
 
 def collect(records, target, fast=False):
@@ -33,7 +33,7 @@ def collect(records, target, fast=False):
     cells = target_cells(target, fast)
     found = {}
     for key, record in records.items():
-        spec = cells.get(_cell_key(key))
+        spec = cells.get(cell_key(key))
         if spec is None:
             continue
         column = convnets.label(spec["setting"]) if spec["method"] == "conv" else spec["sparsity"]
@@ -151,7 +151,7 @@ def timing(records, target, fast=False, jobs=2):
     if target in han.HAN_TARGETS:
         from . import han_report
 
-        for spec, recs in han_report._records(records, target, fast).values():
+        for spec, recs in han_report.collect(records, target, fast).values():
             groups.setdefault((spec["arch"], spec["method"]), []).extend(r["wall_s"] for r in recs)
     else:
         for (method, dataset, _), recs in collect(records, target, fast).items():
