@@ -23,7 +23,7 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["pynncomp", "pynncomp.*"]),
     setup_requires=["cffi>=1.15"],
-    install_requires=["numpy>=1.22", "cffi>=1.15", "scipy>=1.8", "matplotlib>=3.5"],
+    install_requires=["numpy>=1.22", "cffi>=1.15", "scipy>=1.8", "matplotlib>=3.5", "threadpoolctl>=3.1"],
     extras_require={"test": ["pytest>=7", "hypothesis>=6"]},
     cffi_modules=["csrc/build_ffi.py:ffibuilder"],
     entry_points={"console_scripts": ["pynncomp = pynncomp.cli:main"]},

@@ -447,8 +447,10 @@ def main(argv=None):
         return 2
     if args.command in COMPUTE_COMMANDS:
         from ._memory import keep_freed_memory
+        from ._threads import limit_blas_threads
 
         keep_freed_memory()
+        limit_blas_threads()
     try:
         return args.run(args)
     except (ValueError, TypeError, OSError, FloatingPointError) as err:

@@ -96,3 +96,39 @@ def test_keep_freed_memory_can_be_turned_off(monkeypatch):
 
     if platform.libc_ver()[0] == "glibc":
         assert _memory.keep_freed_memory() is True
+
+
+BLAS_THREADS_AROUND_A_COMMAND = """
+import json
+import threadpoolctl
+from pynncomp import cli
+def blas_threads():
+    return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+before = blas_threads()
+status = cli.main(["evaluate", "no-such-model.npz"])  # a compute command that fails fast
+print(json.dumps([status, before, blas_threads()]))
+"""
+
+
+def run_blas_threads_probe(**blas_env):
+    from pynncomp._threads import BLAS_THREAD_VARIABLES
+
+    child_env = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES}
+    child_env.update(blas_env)
+    proc = subprocess.run([sys.executable, "-c", BLAS_THREADS_AROUND_A_COMMAND], capture_output=True, text=True,
+                          env=child_env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_commands_run_blas_on_one_thread_by_default():
+    status, before, after = run_blas_threads_probe()
+    assert status == 2  # the missing model is refused
+    assert before, "numpy's BLAS was not found by threadpoolctl"
+    assert after == [1] * len(before)
+
+
+def test_commands_keep_a_blas_thread_count_the_user_set():
+    status, before, after = run_blas_threads_probe(OPENBLAS_NUM_THREADS="2")  # before: 2 threads, or fewer on a 1-core machine
+    assert status == 2
+    assert after == before

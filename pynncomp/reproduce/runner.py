@@ -28,6 +28,7 @@ import time
 
 from .. import data, experiment, models
 from .._memory import keep_freed_memory
+from .._threads import BLAS_THREAD_VARIABLES
 from ..train import Protocol
 from . import convnets, han, runlog, targets
 
@@ -35,7 +36,6 @@ class WorkerDied(OSError):
     """A worker process ended without returning its run (the finished runs are saved)."""
 
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _DATASETS = {}
 # States after pre-training, shared by the runs of a worker that differ only
 # in the target sparsity (bit-identical results; pynncomp.experiment.run).
