@@ -62,3 +62,36 @@ def test_han_targets_refuse_datasets_and_levels():
         targets.grid("han-lenet300", levels=[0.5])
     with pytest.raises(ValueError, match="datasets must be among"):
         targets.grid("han-lenet5", datasets=["mnist-rot"])
+
+
+def test_sensitivity_measures_the_saved_dense_lenets_instead_of_training_them_again(results, tmp_path):
+    records = runlog.read_runs(results / "runs.jsonl")[0]
+    dense = {r["arch"]: key for key, r in records.items() if r["method"] == "dense" and r.get("model_file")}
+    measured = {r["arch"]: r for r in records.values() if r.get("sensitivity")}
+    assert set(dense) == set(measured) == {"784-300-100-10", "lenet5"}
+    for arch, record in measured.items():
+        assert record["model_reused_from"] == dense[arch]
+        assert record["test_accuracy"] == records[dense[arch]]["test_accuracy"]
+    # the same target in an empty folder trains both nets: the same measurements, bit for bit
+    assert reproduce("han-sensitivity", tmp_path, fast=True, runs=1, say=lambda *a: None)[1] == 0
+    trained = {r["arch"]: r for r in runlog.read_runs(tmp_path / "runs.jsonl")[0].values()}
+    for arch, record in trained.items():
+        assert "model_reused_from" not in record
+        assert record["sensitivity"] == measured[arch]["sensitivity"]
+
+
+def test_sensitivity_trains_when_the_saved_model_is_damaged(results, tmp_path):
+    import shutil
+
+    from pynncomp.reproduce.runner import trained_twin
+
+    shutil.copytree(results, tmp_path / "copy")
+    spec = [s for s in han.grid("han-sensitivity", 1, True) if s["arch"] == "lenet5"][0]
+    assert trained_twin(spec, tmp_path / "copy") is not None
+    records = runlog.read_runs(tmp_path / "copy" / "runs.jsonl")[0].values()
+    model_file = [r["model_file"] for r in records if r["method"] == "dense" and r.get("model_file")
+                  and r["arch"] == "lenet5"][0]
+    (tmp_path / "copy" / model_file).write_bytes(b"not a model")
+    assert trained_twin(spec, tmp_path / "copy") is None
+    (tmp_path / "copy" / model_file).unlink()
+    assert trained_twin(spec, tmp_path / "copy") is None

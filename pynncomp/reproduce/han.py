@@ -16,7 +16,9 @@ target              runs
                     k steps against one step, at the same final levels
 ``han-sensitivity`` the dense LeNets pruned one layer at a time, no
                     retraining (Han et al.'s Fig. 6); the dense runs carry
-                    the curves
+                    the curves, measured on the saved dense nets of
+                    ``han-lenet300`` / ``han-lenet5`` when those have run
+                    in the same results folder (else trained)
 ==================  ========================================================
 
 All use MNIST's standard split (60 000 / 10 000; 5 000 of the 60 000 held

@@ -53,21 +53,69 @@ def _dataset(name, layout, data_options):
     return _DATASETS[key]
 
 
+def _subsets(spec, dataset):
+    """The data set cut to the spec's ``train_subset`` / ``eval_subset`` (``--fast``)."""
+    if spec.get("train_subset"):
+        n = spec["train_subset"]
+        dataset = dataclasses.replace(dataset, X_train=dataset.X_train[:n], y_train=dataset.y_train[:n])
+    if spec.get("eval_subset"):
+        n = spec["eval_subset"]
+        dataset = dataclasses.replace(dataset, X_val=dataset.X_val[:n], y_val=dataset.y_val[:n],
+                                      X_test=dataset.X_test[:n], y_test=dataset.y_test[:n])
+    return dataset
+
+
+def trained_twin(spec, results_dir):
+    """(model, record, key) of the saved run ``spec`` only measures, or None.
+
+    A ``han-sensitivity`` run is the dense LeNet of ``han-lenet300`` /
+    ``han-lenet5`` (same protocol, seed, split and data), trained only to be
+    measured.  When that twin has its record in ``runs.jsonl`` and its model
+    file under ``results_dir``, the measurement is made on the saved model,
+    which predicts bit for bit as the trained one (:func:`pynncomp.io.load_model`),
+    instead of training the same net again: a LeNet-5 saves about 20 min.
+    """
+    if spec["method"] != "dense" or not spec.get("sensitivity") or results_dir is None:
+        return None
+    twin = {name: value for name, value in spec.items() if name != "sensitivity"}
+    twin["save_model"] = True
+    key = targets.run_key(twin)
+    record = runlog.read_runs(pathlib.Path(results_dir) / runlog.FILE_NAME)[0].get(key)
+    if record is None or not record.get("model_file"):
+        return None
+    path = pathlib.Path(results_dir) / record["model_file"]
+    from .. import io
+
+    try:
+        if io.load_metadata(path).get("run_key") != key:
+            return None
+        return io.load_model(path), record, key
+    except ValueError:  # missing or damaged: train instead
+        return None
+
+
 def execute(spec, data_options, results_dir):
     """Train the run ``spec`` and return its record (with ``run_key``); runs in a worker."""
     key = targets.run_key(spec)
+    started = time.perf_counter()
+    twin = trained_twin(spec, results_dir)
+    if twin is not None:
+        model, twin_record, twin_key = twin
+        options = dict(data_options, split=spec.get("split", "paper"))
+        dataset = _subsets(spec, _dataset(spec["dataset"], models.layout_of(spec["arch"]), options))
+        record = {name: value for name, value in twin_record.items()
+                  if name not in ("run_key", "model_file", "file_bytes", "data_options")}
+        han.analyses(spec, model, dataset, record)
+        # this run's own time; the training's is in the twin's record
+        record.update(wall_s=time.perf_counter() - started, model_reused_from=twin_key)
+        record["run_key"] = key
+        record["data_options"] = data_options
+        return record
     if spec["method"] == "conv":
         record = convnets.execute(spec, _dataset(spec["dataset"], "image", data_options))
     else:
         options = dict(data_options, split=spec.get("split", "paper"))
-        dataset = _dataset(spec["dataset"], models.layout_of(spec["arch"]), options)
-        if spec.get("train_subset"):
-            n = spec["train_subset"]
-            dataset = dataclasses.replace(dataset, X_train=dataset.X_train[:n], y_train=dataset.y_train[:n])
-        if spec.get("eval_subset"):
-            n = spec["eval_subset"]
-            dataset = dataclasses.replace(dataset, X_val=dataset.X_val[:n], y_val=dataset.y_val[:n],
-                                          X_test=dataset.X_test[:n], y_test=dataset.y_test[:n])
+        dataset = _subsets(spec, _dataset(spec["dataset"], models.layout_of(spec["arch"]), options))
         model, record = experiment.run(spec["method"], dataset, arch=spec["arch"], hidden=spec["hidden"],
                                        sparsity=spec["sparsity"], seed=spec["seed"],
                                        protocol=Protocol(**spec["protocol"]), pretrained=_PRETRAINED,
