@@ -1,8 +1,8 @@
 """How many BLAS threads the ``pynncomp`` command uses.
 
 Every GEMM of these small networks is short, and OpenBLAS threads spin
-while they wait for work, so a second BLAS thread gains little on an idle
-machine and costs a great deal on a busy one. With two other trainings on
+while they wait for work, so extra BLAS threads cost a great deal when the
+cores are shared. With two other trainings on
 the 2 cores of our test machine, ``pynncomp quickstart`` took 427 s with
 OpenBLAS's default of one thread per core and 54 s with one thread.
 
