@@ -43,8 +43,11 @@ def test_reports_and_figures(results, target, first_line, tmp_path):
     text, _ = report(results, target, fast=True)
     lines = text.splitlines()
     assert lines[0] == first_line
-    cells = [line for line in lines[2:] if "test error" in line] if target.startswith("han-lenet") else lines[2:]
+    cells = ([line for line in lines[2:] if "test error" in line or "pruned − dense" in line]
+             if target.startswith("han-lenet") else lines[2:])
     assert cells and all("(1)" in line for line in cells)
+    if target.startswith("han-lenet"):
+        assert len(cells) == 3 and cells[-1].startswith("| pruned − dense, same seed |")
     out = plot(results, target, tmp_path / "f.png", fast=True)
     assert out.read_bytes().startswith(PNG_SIGNATURE)
 
