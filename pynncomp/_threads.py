@@ -4,7 +4,9 @@ Every GEMM of these small networks is short, and OpenBLAS threads spin
 while they wait for work, so extra BLAS threads cost a great deal when the
 cores are shared. With two other trainings on
 the 2 cores of our test machine, ``pynncomp quickstart`` took 427 s with
-OpenBLAS's default of one thread per core and 54 s with one thread.
+OpenBLAS's default of one thread per core and 54 s with one thread; on the
+idle machine 56 s with two and 51 s with one. One thread also makes a
+seed's numbers independent of the machine's core count.
 
 The command therefore runs BLAS on one thread unless the user has set one of
 :data:`BLAS_THREAD_VARIABLES`, which then decides (``OPENBLAS_NUM_THREADS=2
