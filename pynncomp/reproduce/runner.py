@@ -98,30 +98,27 @@ def execute(spec, data_options, results_dir):
     """Train the run ``spec`` and return its record (with ``run_key``); runs in a worker."""
     key = targets.run_key(spec)
     started = time.perf_counter()
-    twin = trained_twin(spec, results_dir)
-    if twin is not None:
-        model, twin_record, twin_key = twin
-        options = dict(data_options, split=spec.get("split", "paper"))
-        dataset = _subsets(spec, _dataset(spec["dataset"], models.layout_of(spec["arch"]), options))
-        record = {name: value for name, value in twin_record.items()
-                  if name not in ("run_key", "model_file", "file_bytes", "data_options")}
-        han.analyses(spec, model, dataset, record)
-        # this run's own time; the training's is in the twin's record
-        record.update(wall_s=time.perf_counter() - started, model_reused_from=twin_key)
-        record["run_key"] = key
-        record["data_options"] = data_options
-        return record
     if spec["method"] == "conv":
         record = convnets.execute(spec, _dataset(spec["dataset"], "image", data_options))
     else:
         options = dict(data_options, split=spec.get("split", "paper"))
         dataset = _subsets(spec, _dataset(spec["dataset"], models.layout_of(spec["arch"]), options))
-        model, record = experiment.run(spec["method"], dataset, arch=spec["arch"], hidden=spec["hidden"],
-                                       sparsity=spec["sparsity"], seed=spec["seed"],
-                                       protocol=Protocol(**spec["protocol"]), pretrained=_PRETRAINED,
-                                       layer_sparsity=spec.get("layer_sparsity"))
-        record["val_curve"] = [entry["val_accuracy"] for entry in record.pop("history")]
+        twin = trained_twin(spec, results_dir)
+        if twin is None:
+            model, record = experiment.run(spec["method"], dataset, arch=spec["arch"], hidden=spec["hidden"],
+                                           sparsity=spec["sparsity"], seed=spec["seed"],
+                                           protocol=Protocol(**spec["protocol"]), pretrained=_PRETRAINED,
+                                           layer_sparsity=spec.get("layer_sparsity"))
+            record["val_curve"] = [entry["val_accuracy"] for entry in record.pop("history")]
+        else:
+            model, twin_record, twin_key = twin
+            record = {name: value for name, value in twin_record.items()
+                      if name not in ("run_key", "model_file", "file_bytes", "data_options")}
+            record["model_reused_from"] = twin_key
         han.analyses(spec, model, dataset, record)
+        if twin is not None:
+            # this run's own time (load + measure); the training's is in the twin's record
+            record["wall_s"] = time.perf_counter() - started
         if spec.get("save_model"):
             from ..io import save_model
 
