@@ -26,5 +26,5 @@ setup(
     install_requires=["numpy>=1.22", "cffi>=1.15", "scipy>=1.8", "matplotlib>=3.5", "threadpoolctl>=3.1"],
     extras_require={"test": ["pytest>=7", "hypothesis>=6"]},
     cffi_modules=["csrc/build_ffi.py:ffibuilder"],
-    entry_points={"console_scripts": ["pynncomp = pynncomp.cli:main"]},
+    entry_points={"console_scripts": ["pynncomp = pynncomp.__main__:main"]},
 )

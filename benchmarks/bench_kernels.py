@@ -18,8 +18,8 @@ divided by ``loops``.  Tables give the MEDIAN over the rounds in
 microseconds per call, and RATIOS of medians (``x / C`` > 1 means C is
 faster).  Outputs are allocated inside every call, as the layers do.
 
-The C kernels are called through ``pynncomp.kernels.active()`` (the
-unchecked wrappers of ``pynncomp/kernels/_c.py``), which is how the layers
+The C kernels are called through the unchecked wrappers of
+``pynncomp/kernels/_c.py`` (``kernels._impl("c")``), which is how the layers
 call them every step; one column shows the validated public API for
 comparison.  The C core is single-threaded; NumPy's BLAS may use several
 threads (the header says how many the environment allows).  Other programs

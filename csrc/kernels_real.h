@@ -17,11 +17,14 @@
  *
  * Both paths form every output entry as the same sum in the same order (over
  * i, p or b ascending; no reassociation: no -ffast-math, and no fused
- * multiply-add contraction, -ffp-contract=off), so a sample gets the same
- * bits whatever batch it comes in and whichever path ran.  The block path
- * adds the products of zero inputs that the row path skips; for finite
- * operands such a product is +0 or -0, which leaves a sum unchanged (a sum
- * that starts at +0 never becomes -0 under round-to-nearest).
+ * multiply-add contraction, -ffp-contract=off), so with finite operands a
+ * sample gets the same bits whatever batch it comes in and whichever path
+ * ran.  The block path adds the products of zero inputs that the row path
+ * skips; for finite operands such a product is +0 or -0, which leaves a sum
+ * unchanged (a sum that starts at +0 never becomes -0 under
+ * round-to-nearest).  With an inf or NaN weight (forward) or dY entry
+ * (weight gradient) that product is NaN, so there the paths differ: see
+ * "Non-finite operands" in pynncomp.h.
  */
 
 /* V[t] = sign[t] * w[bucket[t]] */

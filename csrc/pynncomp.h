@@ -25,7 +25,9 @@ uint32_t pnc_xxh32_pair(uint32_t i, uint32_t j, uint32_t seed);
 void pnc_hash_buckets(int64_t n_in, int64_t n_out, int64_t K, uint32_t seed,
                       int32_t *bucket, int8_t *sign);
 
-/* ---- hashed lookup: V[t] = sign[t] * w[bucket[t]], t over the n entries --- */
+/* ---- hashed lookup: V[t] = sign[t] * w[bucket[t]], t over the n entries ---
+ * Exact (a product by +1 or -1), so equal to the twin for every value,
+ * inf and NaN included. */
 void pnc_hashed_lookup_f32(const float *w, const int32_t *bucket,
                            const int8_t *sign, int64_t n, float *V);
 void pnc_hashed_lookup_f64(const double *w, const int32_t *bucket,
@@ -33,7 +35,9 @@ void pnc_hashed_lookup_f64(const double *w, const int32_t *bucket,
 
 /* ---- bucket-gradient accumulation:
  *   dw[k] = sum over t with bucket[t] == k of sign[t] * dV[t],  k in [0, K)
- * summed in the order t = 0, 1, ..., n-1 in the output's precision. */
+ * summed in the order t = 0, 1, ..., n-1 in the output's precision.  The
+ * float32 twin sums in float64 and rounds once, so a float32 partial sum
+ * that overflows to inf here (and stays inf) may be finite in the twin. */
 void pnc_bucket_accumulate_f32(const float *dV, const int32_t *bucket,
                                const int8_t *sign, int64_t n, int64_t K,
                                float *dw);
@@ -52,10 +56,37 @@ void pnc_bucket_accumulate_f64(const double *dV, const int32_t *bucket,
  *
  * Each output entry is one sum taken in a fixed order: over i ascending
  * (forward), over p ascending (backward), over b ascending (weight grad), in
- * the output's precision.  Zero inputs X[b, i] may be skipped; for finite
- * values that changes no bit (with an inf or NaN kept weight, a zero input
- * may give 0 where the dense product X (W*M) gives NaN).  So a row of Y or dX does not depend on the
- * other rows of its batch.
+ * the output's precision.  With finite operands every path gives the same
+ * bits (see kernels_real.h), so a row of Y or dX does not depend on the
+ * other rows of its batch, and the results equal the twins' dense products
+ * up to rounding.
+ *
+ * Non-finite operands.  Two shortcuts change no finite result but do change
+ * what an inf or NaN gives, because 0 * inf and 0 * NaN are NaN:
+ *
+ * 1. Pruned weights are not stored, so they are never multiplied.  The
+ *    twins of the forward and the backward multiply the dense W*M, a
+ *    pruned weight as an explicit 0: an inf or NaN X[b, i] (forward) or
+ *    dY[b, j] (backward) with (i, j) pruned makes the twin's Y[b, j]
+ *    (dX[b, i]) NaN, while here it is the sum over the kept weights only.
+ *    (The weight grad is taken at kept positions only, in the twin too.)
+ * 2. The forward and the weight grad skip products whose input X[b, i] is
+ *    zero (+0 or -0; a NaN input is never skipped).  Such a product is
+ *    w * 0 (forward) or 0 * dY[b, j] (weight grad): +-0 when the other
+ *    factor is finite, NaN when it is inf or NaN, and the twins always
+ *    include it.  Whether it is skipped depends on the batch.  Rows go in
+ *    blocks of 16 (float32) or 8 (float64) rows, a last partial block of at
+ *    least 4 (float32) or 2 (float64) rows padded with zero rows, and the
+ *    remaining rows one by one (all rows one by one where the compiler has
+ *    no vector extensions); see kernels_real.h.  A row taken alone skips
+ *    every zero input; a block skips input i only when X[k, i] is zero in
+ *    every row k of the block.  So with an inf or NaN kept weight in row i
+ *    of W, Y[b, j] of a row b with X[b, i] == 0 is NaN when b is in a block
+ *    with a row k where X[k, i] != 0, and not made NaN by that weight when
+ *    b is computed alone: a row's result can depend on its batch.  With an
+ *    inf or NaN dY[b, j] and X[b, i] == 0, ddata at the kept (i, j) is NaN
+ *    or not in the same way.  The backward skips nothing but pruned
+ *    weights, so its rows never depend on each other.
  */
 void pnc_sparse_matmul_f32(const float *X, int64_t B, int64_t n_in,
                            const int64_t *indptr, const int32_t *indices,

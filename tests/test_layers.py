@@ -13,6 +13,7 @@ second derivative of f, which finite differences measure with no truncation
 error (f is quadratic).
 """
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -60,7 +61,7 @@ def report(name, errors):
 def backend(request, monkeypatch):
     """Run a test with the active kernels (C when built) and with the NumPy twins."""
     if request.param == "numpy":
-        monkeypatch.setattr(kernels, "active", lambda: kernels.reference)
+        monkeypatch.setattr(kernels, "_unchecked", lambda: kernels.reference)
     return request.param
 
 
@@ -524,3 +525,91 @@ def test_backward_params_fills_the_same_grads_as_backward(make, x_shape, rng):
     assert full.keys() == layer.grads.keys()
     for name in full:
         np.testing.assert_array_equal(layer.grads[name], full[name])
+
+
+def sparse_layer_7x5(dtype=np.float64):
+    W = (np.arange(35.0).reshape(7, 5) - 17).astype(dtype)
+    return SparseDense.from_weights(W, np.zeros(5, dtype=dtype), (np.arange(35) % 3 == 0).reshape(7, 5))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Dense(7, 5, seed=0, dtype=np.float64),
+    sparse_layer_7x5,
+], ids=["Dense", "SparseDense"])
+@pytest.mark.parametrize("method, name", [
+    ("backward", "dout"), ("backward_params", "dout"), ("curvature", "d2out"),
+])
+@pytest.mark.parametrize("shape", [(4, 6), (3, 5), (4,), (4, 5, 1)])
+def test_backward_refuses_a_gradient_of_the_wrong_shape(make, method, name, shape, backend):
+    layer = make()
+    _, cache = layer.forward(np.ones((4, 7)))
+    with pytest.raises(ValueError, match=rf"^{name} must have shape \(4, 5\) .*got {re.escape(str(shape))}$"):
+        getattr(layer, method)(np.ones(shape), cache)
+
+
+@pytest.mark.parametrize("method, name", [("backward", "dout"), ("backward_params", "dout"), ("curvature", "d2out")])
+def test_sparse_backward_refuses_a_gradient_of_another_dtype_or_type(method, name, backend):
+    """The sparse kernels read dout as the layer's dtype: a float32 dout on a
+    float64 layer would be misread by C, so it is refused."""
+    layer = sparse_layer_7x5()
+    _, cache = layer.forward(np.ones((4, 7)))
+    with pytest.raises(TypeError, match=rf"^{name} must have dtype float64 \(the layer's dtype\), got float32$"):
+        getattr(layer, method)(np.ones((4, 5), dtype=np.float32), cache)
+    with pytest.raises(TypeError, match=rf"^{name} must be a numpy.ndarray of shape \(4, 5\), got list"):
+        getattr(layer, method)(np.ones((4, 5)).tolist(), cache)
+
+
+def misaligned(a):
+    """A C-contiguous copy of ``a`` starting one byte into its buffer."""
+    buffer = np.zeros(a.nbytes + 1, dtype=np.uint8)
+    view = buffer[1:].view(a.dtype).reshape(a.shape)
+    view[...] = a
+    return view
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_layer_hands_the_kernels_aligned_arrays(dtype, backend, monkeypatch, rng):
+    layer = sparse_layer_7x5(dtype)
+    x = rng.standard_normal((4, 7)).astype(dtype)
+    dout = rng.standard_normal((4, 5)).astype(dtype)
+    out, cache = layer.forward(x)
+    dx = layer.backward(dout, cache)
+    d2x = layer.curvature(dout * dout, cache)
+    handed = []
+    unchecked = kernels._unchecked()
+
+    class Spy:
+        def __getattr__(self, name):
+            def spy(*args):
+                handed.extend(a for a in args if isinstance(a, np.ndarray))
+                return getattr(unchecked, name)(*args)
+            return spy
+
+    monkeypatch.setattr(kernels, "_unchecked", Spy)
+    x_shifted = misaligned(x)
+    assert x_shifted.flags.c_contiguous and not x_shifted.flags.aligned
+    out_shifted, cache = layer.forward(x_shifted)
+    np.testing.assert_array_equal(out_shifted, out)
+    np.testing.assert_array_equal(layer.backward(misaligned(dout), cache), dx)
+    np.testing.assert_array_equal(layer.curvature(misaligned(dout * dout), cache), d2x)
+    assert handed and all(a.flags.aligned and a.flags.c_contiguous for a in handed)
+
+
+@pytest.mark.parametrize("method", ["backward", "backward_params", "curvature"])
+@pytest.mark.parametrize("n_out", [4, 6])  # one column too few, one too many
+def test_hashed_backward_with_a_gradient_of_the_wrong_width_raises(method, n_out, backend):
+    """dV = Xᵀ dout would have the wrong shape for the bucket array: a clear
+    error on both backends, not a read past the end of the bucket array in C."""
+    layer = HashedDense(7, 5, K=9, seed=0, dtype=np.float64)
+    _, cache = layer.forward(np.ones((3, 7)))
+    name = "d2out" if method == "curvature" else "dout"
+    with pytest.raises(ValueError, match=rf"^{name} must have shape \(3, 5\) .* got \(3, {n_out}\)$"):
+        getattr(layer, method)(np.ones((3, n_out)), cache)
+
+
+def test_hashed_weights_replaced_by_an_array_of_another_length_are_refused(backend):
+    """C reads w[bucket] unchecked: w must still hold K weights at every forward."""
+    layer = HashedDense(7, 5, K=9, seed=0, dtype=np.float64)
+    layer.params["w"] = layer.params["w"][:4]
+    with pytest.raises(ValueError, match=r"params\['w'\] must be a float32 or float64 array of shape \(9,\)"):
+        layer.forward(np.ones((3, 7)))

@@ -1,6 +1,7 @@
 """The package as a user meets it: import, backend choice, `pynncomp info`."""
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -44,10 +45,64 @@ def test_backend_env_forces_numpy():
     assert "C core not available" not in proc.stderr
 
 
-def test_unknown_backend_env_is_refused_by_name():
-    proc = run_python("import pynncomp", PYNNCOMP_BACKEND="fortran")
+def test_import_pynncomp_imports_no_kernels_and_no_numpy():
+    proc = run_python("import sys, pynncomp; print('pynncomp.kernels' in sys.modules, 'numpy' in sys.modules)")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]
+
+
+BAD_BACKEND_MESSAGE = "PYNNCOMP_BACKEND must be one of auto, c, numpy (or unset), got 'gpu'"
+
+
+def test_unknown_backend_env_is_refused_at_the_kernels_import():
+    code = """
+import pynncomp
+try:
+    import pynncomp.kernels
+except pynncomp.BackendError as err:
+    print(type(err).__name__, isinstance(err, ImportError), err, sep="|")
+"""
+    proc = run_python(code, PYNNCOMP_BACKEND="gpu")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"BackendError|True|{BAD_BACKEND_MESSAGE}"
+    # Uncaught, it is the last line of the traceback.
+    proc = run_python("import pynncomp.kernels", PYNNCOMP_BACKEND="gpu")
     assert proc.returncode != 0
-    assert "PYNNCOMP_BACKEND" in proc.stderr and "fortran" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == f"pynncomp.BackendError: {BAD_BACKEND_MESSAGE}"
+
+
+def command_line_variants():
+    """``python -m pynncomp`` and, when installed beside this interpreter, the ``pynncomp`` script."""
+    variants = [pytest.param([sys.executable, "-m", "pynncomp"], id="python-m")]
+    script = pathlib.Path(sys.executable).with_name("pynncomp")
+    variants.append(pytest.param([str(script)], id="script", marks=pytest.mark.skipif(
+        not script.exists(), reason=f"no installed pynncomp script at {script}")))
+    return variants
+
+
+@pytest.mark.parametrize("command", command_line_variants())
+def test_command_with_unknown_backend_env_says_one_line_and_exits_2(command):
+    proc = subprocess.run(command + ["info"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYNNCOMP_BACKEND": "gpu"})
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [f"pynncomp: error: {BAD_BACKEND_MESSAGE}"]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", command_line_variants())
+def test_command_runs_with_a_valid_backend_env(command):
+    proc = subprocess.run(command + ["info"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYNNCOMP_BACKEND": "numpy"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["backend"] == "numpy"
+
+
+def test_main_returns_the_status_of_the_command(capsys):
+    from pynncomp.__main__ import main
+
+    assert main(["info"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == pynncomp.__version__
 
 
 def test_missing_c_core_falls_back_to_numpy_and_warns_once():
@@ -69,9 +124,16 @@ print(k.hashed_lookup(np.arange(5.0), bucket, sign).shape)
 
 
 def test_backend_c_requested_but_missing_is_an_error():
-    proc = run_python(BLOCK_C_CORE + "import pynncomp", PYNNCOMP_BACKEND="c")
+    proc = run_python(BLOCK_C_CORE + "import pynncomp.kernels", PYNNCOMP_BACKEND="c")
     assert proc.returncode != 0
-    assert "PYNNCOMP_BACKEND=c" in proc.stderr
+    last_line = proc.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("pynncomp.BackendError: PYNNCOMP_BACKEND=c but the C core is not built")
+    # The command says it in one line.
+    code = BLOCK_C_CORE + "from pynncomp.__main__ import main; sys.exit(main(['info']))"
+    proc = run_python(code, PYNNCOMP_BACKEND="c")
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1
+    assert proc.stderr.startswith("pynncomp: error: PYNNCOMP_BACKEND=c but the C core is not built")
 
 
 @pytest.mark.skipif(not kernels.c_available(), reason="the C core is not built")

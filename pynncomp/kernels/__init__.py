@@ -9,22 +9,42 @@ Two backends compute the same functions:
 
 The active backend is the C one when it was built, else NumPy (with one
 warning saying how to build).  ``PYNNCOMP_BACKEND=numpy`` forces NumPy,
-``PYNNCOMP_BACKEND=c`` makes a missing C core an error.  Every public function
-here validates its arguments (see :mod:`pynncomp.kernels._validate`) and
-takes ``backend=None`` (the active one), ``"c"`` or ``"numpy"``.
+``PYNNCOMP_BACKEND=c`` makes a missing C core an error; any other value than
+``auto``, ``c`` or ``numpy`` is an error too.  Both errors are
+:class:`BackendError`, raised when this module is imported.  Every public
+function here validates its arguments (see :mod:`pynncomp.kernels._validate`)
+and takes ``backend=None`` (the active one), ``"c"`` or ``"numpy"``.
+
+The unchecked path, and why it is not public
+--------------------------------------------
+The layers call the kernels several times per training step with index
+arrays (``bucket``/``sign``, ``indptr``/``indices``) that never change after
+the layer is built.  Checking those arrays costs as much as the kernel on a
+small layer (a min, a max, a sortedness scan), so the layers validate them
+once, at construction, and then call the backend's functions directly
+through :func:`_unchecked`.  Those functions trust every argument: an index
+out of range or an array of the wrong size makes the C core read or write
+outside its buffers, which can crash the interpreter.  That is why
+:func:`_unchecked` is private (underscore, not in the documentation): it is
+for the layers of this package, which keep their arrays consistent, and
+user code calls the checked functions below.
 """
 import os
 import warnings
 
 import numpy as np
 
+from .. import BackendError
 from . import reference
 from ._validate import (
     INT32_MAX,
+    INT64_MAX,
     UINT32_MAX,
+    c_array,
     check_csr,
     check_float_array,
     check_int,
+    check_int32_extent,
     check_int_array,
     check_sign,
 )
@@ -38,6 +58,7 @@ KERNELS = (
     "sparse_weight_grad",
 )
 BACKENDS = ("c", "numpy")
+BACKEND_CHOICES = ("auto",) + BACKENDS
 BUILD_HINT = (
     "reinstall with a C compiler present (`pip install -e .` compiles csrc/ "
     "through cffi); until then pynncomp runs its NumPy kernels"
@@ -54,15 +75,19 @@ def _load_c():
 
 
 def _choose_backend():
+    """``(name, C module or None)`` as ``PYNNCOMP_BACKEND`` asks; BackendError if it cannot be had."""
     requested = os.environ.get("PYNNCOMP_BACKEND", "auto").strip().lower() or "auto"
-    if requested not in ("auto",) + BACKENDS:
-        raise ValueError(f"PYNNCOMP_BACKEND must be one of auto, c, numpy; got {requested!r}")
+    if requested not in BACKEND_CHOICES:
+        raise BackendError(
+            f"PYNNCOMP_BACKEND must be one of {', '.join(BACKEND_CHOICES)} (or unset), "
+            f"got {os.environ['PYNNCOMP_BACKEND']!r}"
+        )
     c_module, why = _load_c()
     if requested == "numpy":
         return "numpy", c_module
     if c_module is None:
         if requested == "c":
-            raise ImportError(f"PYNNCOMP_BACKEND=c but the C core is not built ({why}); {BUILD_HINT}")
+            raise BackendError(f"PYNNCOMP_BACKEND=c but the C core is not built ({why}); {BUILD_HINT}")
         warnings.warn(f"pynncomp: C core not available ({why}); {BUILD_HINT}", RuntimeWarning, stacklevel=3)
         return "numpy", None
     return "c", c_module
@@ -76,12 +101,12 @@ def c_available():
     return _c_module is not None
 
 
-def active():
-    """The active backend's unchecked kernels (``reference`` or ``_c``).
+def _unchecked():
+    """The active backend's unchecked kernels (``reference`` or ``_c``); private.
 
-    For layers that validated their index arrays once at construction and
-    call the kernels every step: they skip the per-call checks, which cost
-    as much as the kernels themselves on small layers.
+    For the layers of this package, which validated their index arrays once
+    at construction and call the kernels every step (see the module
+    docstring: wrong arguments here can crash the interpreter).
     """
     return _impl(None)
 
@@ -109,7 +134,8 @@ def hash_buckets(n_in, n_out, K, seed, *, backend=None):
     Parameters
     ----------
     n_in, n_out : int
-        Shape of the virtual weight matrix V (each in [0, 2**32 - 1]).
+        Shape of the virtual weight matrix V (each in [0, 2**32 - 1], and
+        n_in * n_out <= 2**63 - 1).
     K : int
         Number of real weights (buckets), in [1, 2**31 - 1].
     seed : int
@@ -122,6 +148,8 @@ def hash_buckets(n_in, n_out, K, seed, *, backend=None):
     """
     n_in = check_int("n_in", n_in, 0, UINT32_MAX)
     n_out = check_int("n_out", n_out, 0, UINT32_MAX)
+    if n_in * n_out > INT64_MAX:  # C numbers the entries i * n_out + j in int64
+        raise ValueError(f"n_in * n_out must be at most {INT64_MAX} (2**63 - 1), got {n_in} * {n_out} = {n_in * n_out}")
     K = check_int("K", K, 1, INT32_MAX)
     seed = check_int("seed", seed, 0, UINT32_MAX)
     return _impl(backend).hash_buckets(n_in, n_out, K, seed)
@@ -133,7 +161,7 @@ def hashed_lookup(w, bucket, sign, *, backend=None):
     Parameters
     ----------
     w : float32 or float64 ndarray (K,)
-        Real weights, K >= 1.
+        Real weights, 1 <= K <= 2**31 - 1 (bucket indices are int32 in C).
     bucket : integer ndarray, any shape S, values in [0, K)
     sign : integer ndarray of shape S, values -1 or +1
 
@@ -141,12 +169,13 @@ def hashed_lookup(w, bucket, sign, *, backend=None):
     -------
     V : ndarray of shape S and the dtype of ``w``
     """
-    w = check_float_array("w", w, 1)
+    check_float_array("w", w, 1)
     if w.shape[0] < 1:
         raise ValueError("w must hold at least one real weight (K >= 1), got shape (0,)")
+    check_int32_extent("w", w, 0, "entries (K)")
     bucket = check_int_array("bucket", bucket, None, 0, w.shape[0] - 1, np.int32)
     sign = check_sign("sign", sign, bucket.shape)
-    return _impl(backend).hashed_lookup(w, bucket, sign)
+    return _impl(backend).hashed_lookup(c_array(w), bucket, sign)
 
 
 def bucket_accumulate(dV, bucket, sign, K, *, backend=None):
@@ -161,19 +190,26 @@ def bucket_accumulate(dV, bucket, sign, K, *, backend=None):
         Gradient with respect to the virtual weights.
     bucket : integer ndarray of shape S, values in [0, K)
     sign : integer ndarray of shape S, values -1 or +1
-    K : int >= 1
+    K : int in [1, 2**31 - 1]
 
     Returns
     -------
     dw : ndarray (K,) in the dtype of ``dV``
     """
-    dV = check_float_array("dV", dV, None)
+    check_float_array("dV", dV, None)
     K = check_int("K", K, 1, INT32_MAX)
-    bucket = check_int_array("bucket", bucket, None, 0, K - 1, np.int32)
-    if bucket.shape != dV.shape:
-        raise ValueError(f"bucket must have the shape of dV {dV.shape}, got {bucket.shape}")
+    bucket = check_int_array("bucket", bucket, None, 0, K - 1, np.int32, dV.shape, "that of dV")
     sign = check_sign("sign", sign, bucket.shape)
-    return _impl(backend).bucket_accumulate(dV, bucket, sign, K)
+    return _impl(backend).bucket_accumulate(c_array(dV), bucket, sign, K)
+
+
+def _check_columns(name, A, n_in):
+    """``A`` (B, n_in): its columns must be the n_in = len(indptr) - 1 rows of W."""
+    if A.shape[1] != n_in:
+        raise ValueError(
+            f"{name} must have n_in = len(indptr) - 1 = {n_in} columns (indptr has length {n_in + 1}), "
+            f"got {name} of shape {A.shape}"
+        )
 
 
 def sparse_matmul(X, indptr, indices, data, n_out, *, backend=None):
@@ -186,17 +222,18 @@ def sparse_matmul(X, indptr, indices, data, n_out, *, backend=None):
     indices : integer ndarray (nnz,), column indices in [0, n_out)
     data : ndarray (nnz,), the dtype of X
         The kept weights of W (n_in, n_out) in canonical CSR over its rows.
-    n_out : int >= 0
+    n_out : int in [0, 2**31 - 1]
 
     Returns
     -------
     Y : ndarray (B, n_out)
     """
-    X = check_float_array("X", X, 2)
+    check_float_array("X", X, 2)
     n_out = check_int("n_out", n_out, 0, INT32_MAX)
-    data = check_float_array("data", data, 1, X.dtype)
-    indptr, indices = check_csr(indptr, indices, X.shape[1], n_out, data)
-    return _impl(backend).sparse_matmul(X, indptr, indices, data, n_out)
+    check_float_array("data", data, 1, X.dtype)
+    indptr, indices = check_csr(indptr, indices, None, n_out, data)
+    _check_columns("X", X, indptr.shape[0] - 1)
+    return _impl(backend).sparse_matmul(c_array(X), indptr, indices, c_array(data), n_out)
 
 
 def sparse_matmul_t(dY, indptr, indices, data, n_in, *, backend=None):
@@ -204,19 +241,20 @@ def sparse_matmul_t(dY, indptr, indices, data, n_in, *, backend=None):
 
     Parameters
     ----------
-    dY : float32 or float64 ndarray (B, n_out)
+    dY : float32 or float64 ndarray (B, n_out), n_out <= 2**31 - 1
     indptr, indices, data : the CSR of the kept weights (see ``sparse_matmul``)
-    n_in : int >= 0
+    n_in : int in [0, 2**31 - 1]
 
     Returns
     -------
     dX : ndarray (B, n_in)
     """
-    dY = check_float_array("dY", dY, 2)
+    check_float_array("dY", dY, 2)
+    check_int32_extent("dY", dY, 1, "columns (n_out)")
     n_in = check_int("n_in", n_in, 0, INT32_MAX)
-    data = check_float_array("data", data, 1, dY.dtype)
+    check_float_array("data", data, 1, dY.dtype)
     indptr, indices = check_csr(indptr, indices, n_in, dY.shape[1], data)
-    return _impl(backend).sparse_matmul_t(dY, indptr, indices, data, n_in)
+    return _impl(backend).sparse_matmul_t(c_array(dY), indptr, indices, c_array(data), n_in)
 
 
 def sparse_weight_grad(X, dY, indptr, indices, *, backend=None):
@@ -228,16 +266,18 @@ def sparse_weight_grad(X, dY, indptr, indices, *, backend=None):
     Parameters
     ----------
     X : float32 or float64 ndarray (B, n_in)
-    dY : ndarray (B, n_out), the dtype of X
+    dY : ndarray (B, n_out), the dtype of X, n_out <= 2**31 - 1
     indptr, indices : the CSR pattern of the kept weights
 
     Returns
     -------
     ddata : ndarray (nnz,), in the order of ``indices``
     """
-    X = check_float_array("X", X, 2)
-    dY = check_float_array("dY", dY, 2, X.dtype)
+    check_float_array("X", X, 2)
+    check_float_array("dY", dY, 2, X.dtype)
     if dY.shape[0] != X.shape[0]:
         raise ValueError(f"dY must have as many rows as X ({X.shape[0]}), got shape {dY.shape}")
-    indptr, indices = check_csr(indptr, indices, X.shape[1], dY.shape[1])
-    return _impl(backend).sparse_weight_grad(X, dY, indptr, indices)
+    check_int32_extent("dY", dY, 1, "columns (n_out)")
+    indptr, indices = check_csr(indptr, indices, None, dY.shape[1])
+    _check_columns("X", X, indptr.shape[0] - 1)
+    return _impl(backend).sparse_weight_grad(c_array(X), c_array(dY), indptr, indices)

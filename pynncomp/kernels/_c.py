@@ -2,11 +2,15 @@
 
 Each function has the signature of its NumPy twin in
 :mod:`pynncomp.kernels.reference`.  They allocate the output, hand C-contiguous
-buffers to C with ``ffi.from_buffer`` and return.  They trust their arguments:
-the public functions in :mod:`pynncomp.kernels` validate before calling here.
-Importing this module raises ImportError when the extension was not built.
+buffers to C with ``ffi.from_buffer`` and return.  They trust their arguments
+(dtypes, shapes, index ranges, and C-contiguous, aligned memory): the public
+functions in :mod:`pynncomp.kernels` validate before calling here, and the
+layers reach them through the private ``kernels._unchecked()`` only with
+arrays they validated (index arrays once, at construction; the shapes of
+the per-step arrays at every call).  Importing this module raises ImportError when the
+extension was not built.
 
-These wrappers are the hot path of the layers (``kernels.active()``), called
+These wrappers are the hot path of the layers, called
 several times per training step, so the per-call Python work is kept small:
 the C function and the cffi array type for each dtype are looked up once, at
 import, and nothing is computed twice.

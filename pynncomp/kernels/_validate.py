@@ -3,10 +3,21 @@
 Python validates, C computes: nothing reaches the C core (or its NumPy twin)
 before these checks pass.  Each check raises ``TypeError`` for a wrong type
 or dtype and ``ValueError`` for a wrong shape or value, naming the argument,
-what it received and what is accepted.  Arrays come back C-contiguous
-(copied only when they were not) and keep their shape: ``np.asarray(x,
-order="C")`` rather than ``np.ascontiguousarray``, which turns a 0-d array
-into a 1-d one.
+what it received and what is accepted.
+
+The checks look at shapes and values only; they do not copy.  A public
+kernel runs every check first and only then makes its arrays ready for C
+with :func:`c_array`, so that an argument refused for its size (a zero-stride
+``np.broadcast_to`` view can claim billions of entries) is refused before
+anything is copied.
+
+Sizes the C core holds in 32 bits
+---------------------------------
+The C core indexes with ``int64`` everywhere except two index arrays, which
+it keeps as ``int32`` to halve their memory: the HashedNet ``bucket`` (values
+in [0, K)) and the CSR column ``indices`` (values in [0, n_out)).  So K and
+n_out are at most ``INT32_MAX``; larger values would wrap when the indices
+are cast to ``int32``.  :func:`check_int32_extent` refuses them by name.
 """
 import numbers
 
@@ -15,6 +26,7 @@ import numpy as np
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 INT32_MAX = 2**31 - 1
 UINT32_MAX = 2**32 - 1
+INT64_MAX = 2**63 - 1
 
 
 def _describe(x):
@@ -34,11 +46,24 @@ def check_int(name, value, low, high=None):
     return value
 
 
+def check_int32_extent(name, x, axis, what):
+    """Refuse an array whose extent along ``axis`` is past ``INT32_MAX``.
+
+    ``what`` says which count that extent is (e.g. ``"entries (K)"``); the C
+    core stores indices into that axis as ``int32``.
+    """
+    if x.shape[axis] > INT32_MAX:
+        raise ValueError(
+            f"{name} must have at most {INT32_MAX} {what}, the int32 index range of the C core, "
+            f"got shape {x.shape}"
+        )
+
+
 def check_float_array(name, x, ndim, dtype=None):
     """A float32 or float64 ndarray with ``ndim`` dimensions (any if None).
 
     With ``dtype`` given, the array must have exactly that dtype: kernels
-    never mix precisions silently.
+    never mix precisions silently.  Returns ``x`` itself (see :func:`c_array`).
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray of float32 or float64, got {_describe(x)}")
@@ -48,20 +73,29 @@ def check_float_array(name, x, ndim, dtype=None):
         raise TypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
     if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {x.shape}")
-    return np.asarray(x, order="C")
+    return x
 
 
-def check_int_array(name, x, ndim, low, high, out_dtype):
-    """An integer ndarray with values in ``[low, high]``, returned as ``out_dtype``."""
+def check_int_array(name, x, ndim, low, high, out_dtype, shape=None, shape_of=None):
+    """An integer ndarray with values in ``[low, high]``, returned as ``out_dtype``.
+
+    ``high`` must fit ``out_dtype`` (the callers bound it, see
+    :func:`check_int32_extent`).  With ``shape`` given the array must have
+    that shape, which is ``shape_of`` (e.g. ``"that of dV"``); the shape is
+    checked before the values, and the conversion comes last.  The result
+    is ready for C (:func:`c_array`).
+    """
     if not isinstance(x, np.ndarray) or x.dtype.kind not in "iu":
         raise TypeError(f"{name} must be a numpy.ndarray of integers, got {_describe(x)}")
     if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {x.shape}")
+    if shape is not None and x.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} ({shape_of}), got {x.shape}")
     if x.size:
         lo, hi = int(x.min()), int(x.max())
         if lo < low or hi > high:
             raise ValueError(f"{name} must have values in [{low}, {high}], got values in [{lo}, {hi}]")
-    return np.asarray(x, dtype=out_dtype, order="C")
+    return c_array(x, out_dtype)
 
 
 def check_sign(name, sign, shape):
@@ -73,7 +107,7 @@ def check_sign(name, sign, shape):
     if sign.size and not np.all((sign == 1) | (sign == -1)):
         bad = sign[(sign != 1) & (sign != -1)].ravel()[0]
         raise ValueError(f"{name} must hold only -1 and +1, got the value {bad}")
-    return np.asarray(sign, dtype=np.int8, order="C")
+    return c_array(sign, np.int8)
 
 
 def check_csr(indptr, indices, n_in, n_out, data=None):
@@ -83,11 +117,16 @@ def check_csr(indptr, indices, n_in, n_out, data=None):
     ``indices`` (nnz,) are column indices in ``[0, n_out)``, strictly
     increasing within each row (no duplicates, so every kept weight is stored
     exactly once); ``data`` (nnz,), when given, holds the kept values.
-    Returns ``(indptr int64, indices int32)``.
+    ``n_in=None`` takes n_in from ``len(indptr) - 1`` (the caller then
+    compares it with its own arrays).  ``n_out`` is at most ``INT32_MAX``:
+    the column indices are ``int32`` in C.  Returns ``(indptr int64,
+    indices int32)``, ready for C.
     """
+    n_out = check_int("n_out", n_out, 0, INT32_MAX)
     indptr = check_int_array("indptr", indptr, 1, 0, 2**62, np.int64)
-    if indptr.shape != (n_in + 1,):
-        raise ValueError(f"indptr must have shape ({n_in + 1},) (n_in + 1), got {indptr.shape}")
+    if indptr.shape[0] < 1 or (n_in is not None and indptr.shape != (n_in + 1,)):
+        expected = "(n_in + 1,) with n_in >= 0" if n_in is None else f"({n_in + 1},) (n_in + 1)"
+        raise ValueError(f"indptr must have shape {expected}, got {indptr.shape}")
     indices = check_int_array("indices", indices, 1, 0, max(n_out - 1, 0), np.int32)
     if n_out == 0 and indices.size:
         raise ValueError("indices must be empty when n_out is 0")
@@ -106,3 +145,22 @@ def check_csr(indptr, indices, n_in, n_out, data=None):
     if data is not None and data.shape != (nnz,):
         raise ValueError(f"data must have shape ({nnz},) (len(indices)), got {data.shape}")
     return indptr, indices
+
+
+def c_array(x, dtype=None):
+    """``x`` as C reads it: a C-contiguous, aligned ndarray of ``dtype``.
+
+    Copied only when it is not one already.  Alignment matters as much as
+    contiguity: a view that starts one byte into a buffer
+    (``np.zeros(33, np.uint8)[1:].view(np.float32)``) is C-contiguous, but
+    C may not load a ``float`` from a misaligned address.  ``np.array(x,
+    order="C")`` keeps a 0-d array 0-d, where ``np.ascontiguousarray`` would
+    make it 1-d.
+    """
+    if type(x) is not np.ndarray:  # a subclass (np.matrix...) would change what the twins compute
+        x = np.asarray(x)
+    if dtype is not None and x.dtype != dtype:
+        return x.astype(dtype, order="C")
+    if x.flags.c_contiguous and x.flags.aligned:
+        return x
+    return np.array(x, order="C")

@@ -15,6 +15,12 @@ Hashing Trick", section 4; METHODS.md section 4) is xxHash32 (Collet) of the
 The sign hash uses an independent seed, as ξ must be independent of h.  The
 ``mod K`` has a bias of at most K / 2**32 between buckets, negligible for the
 K of a HashedNet layer (K <= a few million).
+
+The twins and the C core agree up to rounding on finite inputs.  With an inf
+or NaN among the inputs the sparse kernels can differ, because the C core
+multiplies only the kept weights and skips zero inputs where the twins form
+the dense products (``0 * inf`` is NaN); the precise rule is under
+"Non-finite operands" in ``csrc/pynncomp.h`` and in the docstrings below.
 """
 import numpy as np
 
@@ -24,6 +30,10 @@ PRIME32_3 = np.uint32(3266489917)
 PRIME32_4 = np.uint32(668265263)
 PRIME32_5 = np.uint32(374761393)
 SIGN_SEED_XOR = 0x9E3779B9
+HASH_BLOCK = 1 << 14  # virtual weights hashed at once by hash_buckets
+# Bytes of uint32 temporaries per weight of a block (measured with tracemalloc:
+# 22-30 from one block of 200 weights to one of 20 000; io's memory budget uses it)
+HASH_TEMPORARY_BYTES = 32
 
 
 def _rotl32(x, r):
@@ -53,17 +63,30 @@ def xxh32_pair(i, j, seed):
     return h
 
 
+def hash_block_rows(n_out):
+    """Rows of V that :func:`hash_buckets` hashes at once: :data:`HASH_BLOCK` weights, or one row."""
+    return max(1, HASH_BLOCK // max(n_out, 1))
+
+
 def hash_buckets(n_in, n_out, K, seed):
     """Bucket index h(i, j) in [0, K) and sign ξ(i, j) in {-1, +1}.
 
     Returns ``(bucket, sign)``: ``int32`` and ``int8`` arrays of shape
-    ``(n_in, n_out)``.
+    ``(n_in, n_out)``.  The rows are hashed a block at a time, so the
+    uint32 temporaries of the hash take :data:`HASH_BLOCK` entries however
+    large the layer (a row at least): besides the 5 bytes per virtual weight
+    of its result, as the C kernel, it needs at most
+    ``HASH_TEMPORARY_BYTES`` per weight of one block.
     """
-    i = np.arange(n_in, dtype=np.uint32)[:, None]
+    bucket = np.empty((n_in, n_out), dtype=np.int32)
+    sign = np.empty((n_in, n_out), dtype=np.int8)
     j = np.arange(n_out, dtype=np.uint32)[None, :]
-    bucket = (xxh32_pair(i, j, seed) % np.uint32(K)).astype(np.int32)
-    sign_bits = xxh32_pair(i, j, (seed ^ SIGN_SEED_XOR) & 0xFFFFFFFF) >> np.uint32(31)
-    sign = (1 - 2 * sign_bits.astype(np.int8)).astype(np.int8)
+    rows = hash_block_rows(n_out)
+    for start in range(0, n_in, rows):
+        i = np.arange(start, min(start + rows, n_in), dtype=np.uint32)[:, None]
+        bucket[start:start + rows] = xxh32_pair(i, j, seed) % np.uint32(K)
+        sign_bits = xxh32_pair(i, j, (seed ^ SIGN_SEED_XOR) & 0xFFFFFFFF) >> np.uint32(31)
+        sign[start:start + rows] = 1 - 2 * sign_bits.astype(np.int8)
     return bucket, sign
 
 
@@ -81,7 +104,10 @@ def bucket_accumulate(dV, bucket, sign, K):
     """Gradient of the real weights: ``dw[k] = Σ_{h(i,j)=k} ξ(i, j) · dV[i, j]``.
 
     ``dV``, ``bucket``, ``sign`` of one shape; returns ``dw`` (K,) in the dtype
-    of ``dV``.  ``np.bincount`` sums in float64 in index order.
+    of ``dV``.  ``np.bincount`` sums in float64 in index order, so float64
+    results equal C's bit for bit; float32 ones are rounded once at the end,
+    where C sums in float32 (a partial sum past the float32 range is inf in
+    C and may still be finite here).
     """
     signed = (sign.astype(dV.dtype) * dV).ravel()
     dw = np.bincount(bucket.ravel(), weights=signed, minlength=K)
@@ -101,12 +127,27 @@ def sparse_matmul(X, indptr, indices, data, n_out):
 
     ``X`` (B, n_in); CSR of the kept weights over the rows of W; returns
     ``Y`` (B, n_out).
+
+    Non-finite inputs: the dense product multiplies every ``X[b, i]`` by
+    every ``W[i, j]``, a pruned one as an explicit 0, so an inf or NaN
+    ``X[b, i]`` makes ``Y[b, j]`` NaN for a pruned ``(i, j)``, and a zero
+    ``X[b, i]`` with an inf or NaN kept ``W[i, j]`` makes ``Y[b, j]`` NaN.
+    The C kernel never multiplies pruned weights, and skips zero inputs
+    (always for a row computed alone, in a block of rows only when the
+    input is zero in every row of it), so in those cases its ``Y[b, j]``
+    can be finite, and can depend on the other rows of the batch.
     """
     return X @ _dense_from_csr(indptr, indices, data, X.shape[1], n_out)
 
 
 def sparse_matmul_t(dY, indptr, indices, data, n_in):
-    """Backward to the input: ``dX = dY · (W ⊙ M)ᵀ``; returns (B, n_in)."""
+    """Backward to the input: ``dX = dY · (W ⊙ M)ᵀ``; returns (B, n_in).
+
+    Non-finite inputs: an inf or NaN ``dY[b, j]`` with ``(i, j)`` pruned
+    makes this ``dX[b, i]`` NaN (times an explicit 0); the C kernel never
+    multiplies pruned weights, so its ``dX[b, i]`` is the sum over the kept
+    ones.  It skips nothing else: its rows do not depend on each other.
+    """
     return dY @ _dense_from_csr(indptr, indices, data, n_in, dY.shape[1]).T
 
 
@@ -115,6 +156,12 @@ def sparse_weight_grad(X, dY, indptr, indices):
 
     ``ddata[p] = Σ_b X[b, i] · dY[b, indices[p]]`` for p in row i; returns
     ``ddata`` (nnz,), the entries of ``Xᵀ · dY`` where the mask is 1.
+
+    Non-finite inputs: a zero ``X[b, i]`` with an inf or NaN
+    ``dY[b, indices[p]]`` makes this ``ddata[p]`` NaN; the C kernel skips
+    zero inputs as its forward does (always for rows taken one by one, in a
+    block only when the input is zero in every row of the block), so its
+    ``ddata[p]`` can be finite, depending on the batch.
     """
     rows = np.repeat(np.arange(X.shape[1]), np.diff(indptr))
     return np.einsum("bp,bp->p", X[:, rows], dY[:, indices])

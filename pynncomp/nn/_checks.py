@@ -92,3 +92,23 @@ def check_input(x, dtype, trailing_shape=None, name="x", contiguous=True):
         expected = "(B, " + ", ".join(str(n) for n in trailing_shape) + ")"
         raise ValueError(f"{name} must have shape {expected}, got {x.shape}")
     return x if not contiguous or x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
+def check_output_gradient(name, dout, x, n_out, dtype=None):
+    """The gradient (or curvature) a backward pass receives: ``(B, n_out)``.
+
+    ``B`` is the batch of the forward input ``x`` (from the cache).  With
+    ``dtype`` given, ``dout`` must have it: the sparse kernels read the
+    buffer as that type.  A shape and dtype comparison, cheap enough for
+    every step.  Returns ``dout``.
+    """
+    if not isinstance(dout, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray of shape ({x.shape[0]}, {n_out}), got {_describe(dout)}")
+    if dout.shape != (x.shape[0], n_out):
+        raise ValueError(
+            f"{name} must have shape ({x.shape[0]}, {n_out}) (the forward batch B = {x.shape[0]}, "
+            f"n_out = {n_out}), got {dout.shape}"
+        )
+    if dtype is not None and dout.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype} (the layer's dtype), got {dout.dtype}")
+    return dout

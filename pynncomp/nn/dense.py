@@ -12,8 +12,8 @@ computes the same Y through the sparse kernels of :mod:`pynncomp.kernels`.
 import numpy as np
 
 from .. import kernels
-from ..kernels._validate import check_csr
-from ._checks import as_generator, check_dtype, check_input, check_positive_int
+from ..kernels._validate import INT32_MAX, c_array, check_csr, check_int
+from ._checks import as_generator, check_dtype, check_input, check_output_gradient, check_positive_int
 from .base import Layer
 from .init import check_init, initial_weights
 
@@ -106,6 +106,7 @@ class Dense(Layer):
     def backward_params(self, dout, cache):
         """``grads["W"] = (Xᵀ dY) ⊙ M`` and ``grads["b"] = Σ_b dY_b``; no dX."""
         x, _ = cache
+        check_output_gradient("dout", dout, x, self.n_out)
         dW = x.T @ dout
         factor = self.keep_factor("W")
         if factor is not None:
@@ -119,6 +120,7 @@ class Dense(Layer):
         ``d2out`` is ∂²L/∂Y², shape (B, n_out).
         """
         x, W_used = cache
+        check_output_gradient("d2out", d2out, x, self.n_out)
         h_W = (x * x).T @ d2out
         factor = self.keep_factor("W")
         if factor is not None:
@@ -135,7 +137,9 @@ class SparseDense(Layer):
     ``W[i, indices[p]] = data[p]`` for ``p in range(indptr[i], indptr[i+1])``,
     column indices strictly increasing within a row.  The pattern is
     validated once here, so the forward and backward passes call the
-    unchecked kernels of ``kernels.active()``.
+    kernels unchecked (``kernels._unchecked()``, private: it trusts its
+    arguments); the arrays that change every call (the input, ``dout``) are
+    checked here, shape and dtype, and made C-contiguous and aligned.
 
     Build one with :meth:`from_dense` (from a masked :class:`Dense`) or
     :meth:`from_weights` (from W, b and a keep-mask); :meth:`to_dense`
@@ -181,6 +185,8 @@ class SparseDense(Layer):
     def __init__(self, indptr, indices, data, b, n_out):
         super().__init__()
         n_out = check_positive_int("n_out", n_out)
+        # Before b (n_out,) is looked at, let alone copied: column indices are int32 in C.
+        check_int("n_out", n_out, 1, INT32_MAX)
         if not isinstance(indptr, np.ndarray) or indptr.ndim != 1 or indptr.shape[0] < 2:
             raise ValueError(
                 "indptr must be a 1-D integer ndarray of length n_in + 1 >= 2, got "
@@ -269,22 +275,26 @@ class SparseDense(Layer):
         cache : (x, data as used)
         """
         data = self.masked("data")
-        x = check_input(x, data.dtype, (self.n_in,))
-        out = kernels.active().sparse_matmul(x, self.indptr, self.indices, data, self.n_out)
+        x = c_array(check_input(x, data.dtype, (self.n_in,), contiguous=False))
+        out = kernels._unchecked().sparse_matmul(x, self.indptr, self.indices, data, self.n_out)
         out += self.params["b"]
         return out, (x, data)
 
     def backward(self, dout, cache):
-        """Gradients of the kept weights and ``b``; returns dX (B, n_in)."""
-        dout = np.ascontiguousarray(dout)
+        """Gradients of the kept weights and ``b``; returns dX (B, n_in).
+
+        ``dout`` is dL/dY, shape (B, n_out), the layer's dtype.
+        """
+        x, data = cache
+        dout = c_array(check_output_gradient("dout", dout, x, self.n_out, data.dtype))
         self.backward_params(dout, cache)
-        return kernels.active().sparse_matmul_t(dout, self.indptr, self.indices, cache[1], self.n_in)
+        return kernels._unchecked().sparse_matmul_t(dout, self.indptr, self.indices, data, self.n_in)
 
     def backward_params(self, dout, cache):
         """Gradients of the kept weights and ``b`` only; no dX."""
-        x, _ = cache
-        dout = np.ascontiguousarray(dout)
-        ddata = kernels.active().sparse_weight_grad(x, dout, self.indptr, self.indices)
+        x, data = cache
+        dout = c_array(check_output_gradient("dout", dout, x, self.n_out, data.dtype))
+        ddata = kernels._unchecked().sparse_weight_grad(x, dout, self.indptr, self.indices)
         factor = self.keep_factor("data")
         if factor is not None:
             ddata *= factor
@@ -294,15 +304,15 @@ class SparseDense(Layer):
     def curvature(self, d2out, cache):
         """OBD's h of the kept weights and ``b``; returns d2X (B, n_in)."""
         x, data = cache
-        d2out = np.ascontiguousarray(d2out)
-        active = kernels.active()
-        h_data = active.sparse_weight_grad(x * x, d2out, self.indptr, self.indices)
+        d2out = c_array(check_output_gradient("d2out", d2out, x, self.n_out, data.dtype))
+        unchecked = kernels._unchecked()
+        h_data = unchecked.sparse_weight_grad(x * x, d2out, self.indptr, self.indices)
         factor = self.keep_factor("data")
         if factor is not None:
             h_data *= factor
         self.hessian["data"] = h_data
         self.hessian["b"] = d2out.sum(axis=0)
-        return active.sparse_matmul_t(d2out, self.indptr, self.indices, data * data, self.n_in)
+        return unchecked.sparse_matmul_t(d2out, self.indptr, self.indices, data * data, self.n_in)
 
     def __repr__(self):
         return f"SparseDense(n_in={self.n_in}, n_out={self.n_out}, nnz={self.nnz})"

@@ -16,8 +16,9 @@ import numbers
 import numpy as np
 
 from .. import kernels
-from ..kernels._validate import UINT32_MAX
-from ._checks import as_generator, check_dtype, check_input, check_positive_int, check_real
+from ..kernels._validate import UINT32_MAX, c_array
+from ._checks import (FLOAT_DTYPES, as_generator, check_dtype, check_input, check_output_gradient,
+                      check_positive_int, check_real)
 from .base import Layer
 from .init import check_init, initial_weights
 
@@ -133,7 +134,13 @@ class HashedDense(Layer):
 
     def virtual_weights(self):
         """V (n_in, n_out), ``V_ij = ξ(i, j) · w[h(i, j)]`` (with w's mask applied)."""
-        return kernels.active().hashed_lookup(self.masked("w"), self.bucket, self.sign)
+        w = self.params["w"]
+        # the buckets were checked against K once; w must still hold K weights
+        # (a shape comparison per step: C reads w[bucket] unchecked)
+        if not isinstance(w, np.ndarray) or w.shape != (self.K,) or w.dtype not in FLOAT_DTYPES:
+            raise ValueError(f"params['w'] must be a float32 or float64 array of shape ({self.K},) (K,), got "
+                             + (f"{w.dtype} {w.shape}" if isinstance(w, np.ndarray) else type(w).__name__))
+        return kernels._unchecked().hashed_lookup(c_array(self.masked("w")), self.bucket, self.sign)
 
     def forward(self, x, train=False):
         """``Y = X V + b``.
@@ -162,8 +169,10 @@ class HashedDense(Layer):
     def backward_params(self, dout, cache):
         """Gradients of ``w`` and ``b`` only; no dX."""
         x, _ = cache
+        # dV = Xᵀ dY must have the shape of the bucket array C walks
+        check_output_gradient("dout", dout, x, self.n_out)
         dV = x.T @ dout
-        dw = kernels.active().bucket_accumulate(dV, self.bucket, self.sign, self.K)
+        dw = kernels._unchecked().bucket_accumulate(dV, self.bucket, self.sign, self.K)
         factor = self.keep_factor("w")
         if factor is not None:
             dw *= factor
@@ -173,9 +182,10 @@ class HashedDense(Layer):
     def curvature(self, d2out, cache):
         """OBD's h of ``w`` (bucket sums of h_V) and ``b``; returns d2X (B, n_in)."""
         x, V = cache
+        check_output_gradient("d2out", d2out, x, self.n_out)
         h_V = (x * x).T @ d2out
         all_plus = np.ones_like(self.sign)
-        h_w = kernels.active().bucket_accumulate(h_V, self.bucket, all_plus, self.K)
+        h_w = kernels._unchecked().bucket_accumulate(h_V, self.bucket, all_plus, self.K)
         factor = self.keep_factor("w")
         if factor is not None:
             h_w *= factor
@@ -206,22 +216,39 @@ class HashedDense(Layer):
 
     @classmethod
     def from_state(cls, state):
-        """The layer :meth:`state` describes, hash recomputed from its seed."""
+        """The layer :meth:`state` describes, hash recomputed from its seed.
+
+        Every size and array is checked before the hash is computed: the
+        hash allocates n_in·n_out bucket indices and signs (5 bytes each),
+        so a state whose ``w``, ``b`` or ``w_mask`` does not fit its ``K``
+        and ``n_out`` is refused before that cost.
+        """
         missing = {"n_in", "n_out", "K", "hash_seed", "w", "b"} - set(state)
         if missing:
             raise ValueError(f"state is missing the keys {sorted(missing)}")
+        n_in = check_positive_int("state['n_in']", state["n_in"])
+        n_out = check_positive_int("state['n_out']", state["n_out"])
+        K = check_positive_int("state['K']", state["K"])
+        if K > n_in * n_out:
+            raise ValueError(f"state['K'] must be in [1, n_in * n_out = {n_in * n_out}], got {K}")
         w = check_input(state["w"], None, name="state['w']")
-        layer = cls(state["n_in"], state["n_out"], K=state["K"], hash_seed=state["hash_seed"],
-                    seed=0, dtype=w.dtype)
-        if w.shape != (layer.K,):
-            raise ValueError(f"state['w'] must have shape ({layer.K},) (K,), got {w.shape}")
+        if w.shape != (K,):
+            raise ValueError(f"state['w'] must have shape ({K},) (K,), got {w.shape}")
         b = check_input(state["b"], w.dtype, name="state['b']")
-        if b.shape != (layer.n_out,):
-            raise ValueError(f"state['b'] must have shape ({layer.n_out},) (n_out,), got {b.shape}")
+        if b.shape != (n_out,):
+            raise ValueError(f"state['b'] must have shape ({n_out},) (n_out,), got {b.shape}")
+        w_mask = state.get("w_mask")
+        if w_mask is not None:
+            w_mask = np.asarray(w_mask)
+            if w_mask.dtype != np.bool_:
+                raise TypeError(f"state['w_mask'] must be None or a bool array, got dtype {w_mask.dtype}")
+            if w_mask.shape != (K,):
+                raise ValueError(f"state['w_mask'] must have shape ({K},) (K,), got {w_mask.shape}")
+        layer = cls(n_in, n_out, K=K, hash_seed=state["hash_seed"], seed=0, dtype=w.dtype)
         layer.params["w"] = w.copy()
         layer.params["b"] = b.copy()
-        if state.get("w_mask") is not None:
-            layer.set_mask("w", state["w_mask"])
+        if w_mask is not None:
+            layer.set_mask("w", w_mask)
         return layer
 
     def __repr__(self):
