@@ -25,6 +25,7 @@ import sys
 import numpy as np
 
 from . import __version__, data, experiment, kernels, methods, models
+from ._files import writable_dir, writable_file
 from .data import mnist, sources, splits
 from .train import Protocol
 
@@ -73,7 +74,7 @@ def _cmd_data_info(args):
     width = max(len(name) for name in mnist.MD5)
     print("MNIST files, in the order searched (the first copy found is used):")
     for origin, directory, states in report:
-        print(f"  {origin}: {directory}")
+        print(f"  {origin}: {directory}{sources.directory_state(directory, origin)}")
         for name, path, state in states:
             print(f"    {name:<{width}}  {state}" + (f"  [{path}]" if path is not None else ""))
     if not os.environ.get(sources.DATA_ENV):
@@ -107,6 +108,7 @@ def _cmd_data_info(args):
 def _cmd_data_preview(args):
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
+    writable_file(args.out, "--out", ".png")
     dataset = data.load(args.name, args.split, root=args.root, val_size=0)
     from .data import preview  # on demand: it imports matplotlib
 
@@ -149,6 +151,14 @@ def _cmd_train(args):
     hidden = models.arch_hidden(args.arch, [100] if args.hidden is None and args.arch == "mlp" else args.hidden)
     protocol = _protocol(args)
     method.check(args.arch, hidden, sparsity)
+    if args.dataset not in data.DATASETS:
+        raise ValueError(f"--dataset must be one of {data.DATASETS}, got {args.dataset!r}")
+    # where the files go is checked before the training, not after it
+    name = experiment.run_name(method.name, args.dataset, args.split, models.describe(args.arch, hidden), sparsity,
+                               args.seed, protocol, args.layer_sparsity)
+    writable_dir(args.out, "--out")
+    if not args.overwrite:
+        experiment.check_free(args.out, name)
     dataset = _load(args.dataset, args, models.layout_of(args.arch))
     say = (lambda *_: None) if args.quiet else print
     from .quickstart import epoch_printer
@@ -158,7 +168,7 @@ def _cmd_train(args):
     model, record = experiment.run(method, dataset, arch=args.arch, hidden=hidden, sparsity=sparsity,
                                    seed=args.seed, protocol=protocol, progress=epoch_printer(say, "  "),
                                    layer_sparsity=args.layer_sparsity)
-    model_path, record_path, record = experiment.save_run(args.out, model, record)
+    model_path, record_path, record = experiment.save_run(args.out, model, record, name, overwrite=args.overwrite)
     print(f"{method.name}: test accuracy {100 * record['test_accuracy']:.2f} %, validation "
           f"{100 * record['val_accuracy']:.2f} %, {record['weights_kept']:,} of {record['weights_total']:,} weights "
           f"kept ({100 * record['achieved_sparsity']:.2f} % removed) + {record['biases']} biases, "
@@ -168,25 +178,89 @@ def _cmd_train(args):
     return 0
 
 
-def _model_dataset(args, path):
-    """The saved model, its record summary, and the data set to measure it on."""
-    from . import io
+def _measured(args, path, part, sparse):
+    """The saved model, its record summary, the data set to measure it on, and what the model has seen of it.
 
-    model = io.load_model(path, sparse=True)
-    summary = io.load_metadata(path).get("record", {})
-    name = args.dataset or summary.get("dataset")
-    if name is None:
-        raise ValueError(f"{path} does not say which data set it was trained on: give --dataset")
+    The data default to the model's own (:mod:`pynncomp.evaluation`); other
+    data whose ``part`` images the model has seen are refused unless
+    ``--allow-overlap``.
+    """
+    from . import evaluation, io
+
+    model = io.load_model(path, sparse=sparse, allow_nonfinite=args.allow_nonfinite)
+    metadata = io.load_metadata(path)
+    trained = evaluation.trained_data(metadata)
+    summary = metadata.get("record", {})
+    if trained is None and args.dataset is None and summary.get("dataset") is not None:
+        args.dataset = summary["dataset"]
+    request = evaluation.measurement(trained, dataset=args.dataset, split=args.split, val_size=args.val_size,
+                                     n_train=args.n_train, n_test=args.n_test, model_name=str(path))
+    # checked before the data is read, and again once a variant says where its images came from
+    seen = _checked_overlap(args, path, trained, request, part)
     from .nn import Conv2D
 
     layout = "image" if isinstance(model.layers[0], Conv2D) else "flat"
-    return model, summary, _load(name, args, layout)
+    dataset = data.load(root=args.root, layout=layout, **request)
+    source = dataset.provenance.get("variant", {}).get("source") if dataset.name in data.VARIANTS else None
+    if source == "original" and trained is not None and trained["name"] != dataset.name:
+        seen = _checked_overlap(args, path, trained, dict(request, variant_source=source), part)
+    _check_fits(model, dataset, path)
+    overlap = {"seen_images": None if seen is None else int(seen.size),
+               "mnist_indices": None if seen is None else seen.tolist()}
+    return model, summary, dataset, overlap
+
+
+def _checked_overlap(args, path, trained, request, part):
+    """:func:`pynncomp.evaluation.seen_images`; refused when not none unless --allow-overlap, else a warning."""
+    from . import evaluation
+
+    seen = evaluation.seen_images(trained, request, part)
+    if seen is None or seen.size:
+        message = evaluation.overlap_message(seen, trained, request, part)
+        if not args.allow_overlap:
+            raise ValueError(f"{path}: {message}. Measure it on its own data (leave out --dataset, --split "
+                             "and --val-size), or give --allow-overlap to measure anyway")
+        print(f"pynncomp: warning: {message}; the accuracy below is not a "
+              f"{'test' if part == 'test' else 'validation'} accuracy", file=sys.stderr)
+    return seen
+
+
+def _check_fits(model, dataset, path):
+    """A model made for other inputs than the data set's: ValueError naming both."""
+    first = model.layers[0]
+    expected = getattr(first, "n_in", None)
+    if expected is None:
+        expected = getattr(first, "in_channels", None)
+        given = dataset.X_test.shape[1]
+        unit = "channels"
+    else:
+        given = int(np.prod(dataset.X_test.shape[1:]))
+        unit = "inputs"
+    if expected is not None and expected != given:
+        raise ValueError(f"{path} takes {expected} {unit} per image, but the images of {dataset.name} have "
+                         f"{given}: it was trained on other data; give the data set it was trained on")
+
+
+def _inference_path(model):
+    """How the layers of ``model`` compute, for the report of ``evaluate``."""
+    from .nn import Conv2D, Dense, HashedDense, SparseDense
+
+    kinds = []
+    if any(isinstance(layer, SparseDense) for layer in model.layers):
+        kinds.append("the sparse kernels")
+    if any(isinstance(layer, HashedDense) for layer in model.layers):
+        kinds.append("the HashedNet kernels")
+    if kinds:
+        kinds[-1] += f" ({kernels.ACTIVE_BACKEND} backend)"
+    if any(isinstance(layer, (Dense, Conv2D)) for layer in model.layers):
+        kinds.append("dense NumPy matrix products")
+    return " and ".join(kinds)
 
 
 def _cmd_evaluate(args):
     from . import io
 
-    model, summary, dataset = _model_dataset(args, args.model)
+    model, summary, dataset, overlap = _measured(args, args.model, "test", sparse=True)
     timer_start = __import__("time").perf_counter()
     accuracy = model.accuracy(dataset.X_test, dataset.y_test)
     seconds = __import__("time").perf_counter() - timer_start
@@ -197,7 +271,7 @@ def _cmd_evaluate(args):
         "weights_kept": model.n_kept_weights, "biases": model.n_biases,
         "file_bytes": storage["file_bytes"], "dense_float32_bytes": storage["dense_float32_bytes"],
         "file_ratio": storage["ratio"], "inference_s": seconds, "backend": kernels.ACTIVE_BACKEND,
-        "recorded_test_accuracy": summary.get("test_accuracy"),
+        "recorded_test_accuracy": summary.get("test_accuracy"), **overlap,
     }
     if args.json:
         print(json.dumps(result, indent=1))
@@ -209,7 +283,7 @@ def _cmd_evaluate(args):
     print(f"  weights kept {result['weights_kept']:,}, biases {result['biases']:,}")
     print(f"  {storage['file_bytes']:,} bytes on disk, {100 * storage['ratio']:.1f} % of the dense float32 model "
           f"({storage['dense_float32_bytes']:,} bytes)")
-    print(f"  inference through the sparse kernels ({kernels.ACTIVE_BACKEND} backend) in {seconds:.2f} s")
+    print(f"  inference through {_inference_path(model)} in {seconds:.2f} s")
     return 0
 
 
@@ -239,15 +313,14 @@ def _cmd_sensitivity(args):
     from .compress.sensitivity import plot_sensitivity, sensitivity, sensitivity_table
     from ._files import atomic_write
 
-    model, summary, dataset = _model_dataset(args, args.model)
-    from . import io
-
-    model = io.load_model(args.model, sparse=False)  # masks are changed layer by layer
+    writable_file(args.out + ".png", "--out")
+    # masks are changed layer by layer: the layers as saved, not their sparse form
+    model, summary, dataset, overlap = _measured(args, args.model, args.on, sparse=False)
     X, y = (dataset.X_val, dataset.y_val) if args.on == "val" else (dataset.X_test, dataset.y_test)
     if X.shape[0] == 0:
         raise ValueError("the validation subset is empty (--val-size 0): use --on test or --val-size >= 1")
     result = sensitivity(model, X, y, args.sparsities)
-    result.update(model=str(args.model), dataset=dataset.name, on=args.on)
+    result.update(model=str(args.model), dataset=dataset.name, split=dataset.split, on=args.on, **overlap)
     table = sensitivity_table(result)
     print(f"accuracy (%) on the {args.on} images of {dataset.name} with one layer pruned by magnitude, "
           f"no retraining (unpruned: {100 * result['baseline']:.2f} %)")
@@ -264,6 +337,7 @@ def _cmd_sensitivity(args):
 def _cmd_quickstart(args):
     from .quickstart import quickstart
 
+    writable_dir(args.out, "--out")
     quickstart(args.out, root=args.root, seed=args.seed)
     return 0
 
@@ -281,6 +355,7 @@ def _cmd_reproduce(args):
     data_options = {"root": args.root, "val_size": args.val_size, "n_train": args.n_train, "n_test": args.n_test}
     data_options = {k: v for k, v in data_options.items() if v is not None}
     datasets = args.datasets.split(",") if args.datasets else None
+    writable_dir(args.results, "--results")
     try:
         done, failed = reproduce(args.target, args.results, runs=args.runs, jobs=args.jobs, fast=args.fast,
                                  datasets=datasets, levels=args.levels, data_options=data_options)
@@ -298,9 +373,9 @@ def _cmd_reproduce(args):
 def _cmd_report(args):
     from .reproduce.report import report
 
-    text, torn = report(args.results, args.target, args.format, args.fast, args.timings)
-    if torn:
-        print(torn, file=sys.stderr)
+    text, notes = report(args.results, args.target, args.format, args.fast, args.timings)
+    for note in notes:
+        print(f"pynncomp: warning: {note}", file=sys.stderr)
     print(text)
     return 0
 
@@ -308,19 +383,31 @@ def _cmd_report(args):
 def _cmd_plot(args):
     from .reproduce.plots import plot
 
+    writable_file(args.out, "--out", ".png")
     plot(args.results, args.target, args.out, args.fast)
     print(f"wrote {args.out}")
     return 0
 
 
-def _add_data_options(parser, dataset_required=True):
-    parser.add_argument("--split", choices=splits.SPLITS, default="paper",
-                        help="paper: the study's 50 000/12 000; standard: MNIST's 60 000/10 000 (default paper)")
+def _add_data_options(parser, measured=False):
+    """The data options of train (``measured=False``), or of evaluate and sensitivity.
+
+    A measured model's own data is the default of those: the data set, split,
+    validation subset and generator sizes it was trained on.
+    """
+    own = " (default: the model's own)" if measured else ""
+    parser.add_argument("--split", choices=splits.SPLITS, default=None if measured else "paper",
+                        help=own or "paper: the study's 50 000/12 000; standard: MNIST's 60 000/10 000 (default paper)")
     parser.add_argument("--val-size", type=int, default=None,
-                        help="training images held out for validation (default a tenth)")
+                        help="training images held out for validation" + (own or " (default a tenth)"))
     parser.add_argument("--root", metavar="DIR", help="directory holding mnist/*.gz, searched first")
-    parser.add_argument("--n-train", type=int, help="synthetic-digits only: training images")
-    parser.add_argument("--n-test", type=int, help="synthetic-digits only: test images")
+    parser.add_argument("--n-train", type=int, help="synthetic-digits only: training images" + own)
+    parser.add_argument("--n-test", type=int, help="synthetic-digits only: test images" + own)
+    if measured:
+        parser.add_argument("--allow-overlap", action="store_true",
+                            help="measure even on images the model was trained on (they are listed)")
+        parser.add_argument("--allow-nonfinite", action="store_true",
+                            help="load a model even if it holds NaN or infinite parameters")
 
 
 def build_parser():
@@ -351,6 +438,8 @@ def build_parser():
                          help="a target per layer instead of --sparsity (keys: layer index.parameter)")
     p_train.add_argument("--seed", type=int, default=0, help="default 0")
     p_train.add_argument("--out", metavar="DIR", required=True, help="folder for NAME.npz and NAME.json")
+    p_train.add_argument("--overwrite", action="store_true",
+                         help="replace the files of the same experiment in --out (refused otherwise)")
     p_train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     _add_data_options(p_train)
     schedule = p_train.add_argument_group("training protocol (defaults: pynncomp.train.Protocol)")
@@ -363,7 +452,7 @@ def build_parser():
     p_eval.add_argument("model", metavar="MODEL.npz")
     p_eval.add_argument("--dataset", metavar="D", help="default: the one the model was trained on")
     p_eval.add_argument("--json", action="store_true", help="print the result as JSON")
-    _add_data_options(p_eval)
+    _add_data_options(p_eval, measured=True)
     p_eval.set_defaults(run=_cmd_evaluate)
 
     p_sens = commands.add_parser("sensitivity", help="accuracy with one layer at a time pruned (Han et al. Fig. 6)")
@@ -374,7 +463,7 @@ def build_parser():
                         help="comma-separated, increasing, in [0, 1) (default 0,0.3,...,0.99)")
     p_sens.add_argument("--on", choices=("val", "test"), default="val", help="images measured (default val)")
     p_sens.add_argument("--out", metavar="PREFIX", required=True, help="writes PREFIX.json and PREFIX.png")
-    _add_data_options(p_sens)
+    _add_data_options(p_sens, measured=True)
     p_sens.set_defaults(run=_cmd_sensitivity)
 
     from .reproduce import targets as reproduce_targets
@@ -435,6 +524,14 @@ def build_parser():
     return parser
 
 
+# What pynncomp raises for input a user can get wrong: ValueError (a value
+# out of range, a corrupt or foreign file, data the model has seen),
+# OSError (data.DataNotFoundError, a folder it cannot write) and
+# FloatingPointError (training diverged).  A TypeError is not among them:
+# every command-line value reaches the library as the type it expects, so a
+# TypeError is a bug and keeps its traceback.
+USER_ERRORS = (ValueError, OSError, FloatingPointError)
+
 # Commands that train or evaluate networks: they keep freed memory (see pynncomp._memory).
 COMPUTE_COMMANDS = ("quickstart", "train", "evaluate", "sensitivity", "reproduce")
 
@@ -453,8 +550,7 @@ def main(argv=None):
         limit_blas_threads()
     try:
         return args.run(args)
-    except (ValueError, TypeError, OSError, FloatingPointError) as err:
-        # OSError covers data.DataNotFoundError and unwritable outputs.
+    except USER_ERRORS as err:
         print(f"pynncomp: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

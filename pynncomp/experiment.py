@@ -13,6 +13,7 @@ draws (random saliency, OBD's subsample), so the same seed gives the same
 numbers and changing one use of randomness does not shift the others.
 """
 import copy
+import hashlib
 import json
 import math
 import os
@@ -29,7 +30,7 @@ from .io import dense_float32_nbytes, save_model
 from .kernels._validate import check_int
 from .nn import SGD, L1, L2
 from .nn._checks import check_real
-from .train import Protocol, Timer, train_epoch
+from .train import Protocol, Timer, protocol_hash, train_epoch
 
 RECORD_FIELDS = (
     "method", "dataset", "arch", "hidden", "target_sparsity", "achieved_sparsity", "weights_total",
@@ -42,9 +43,47 @@ def check_sparsity(sparsity):
     return check_real("sparsity", sparsity, 0.0, 1.0, high_open=True)
 
 
-def run_name(method, dataset, arch_label, sparsity, seed):
-    """A file-name stem that identifies a run: ``magl2_mnist_784-100-10_S0.9_seed0``."""
-    return f"{method}_{dataset}_{arch_label}_S{sparsity:g}_seed{seed}"
+def run_name(method, dataset, split, arch_label, sparsity, seed, protocol, layer_sparsity=None):
+    """A file-name stem that identifies a run: ``magl2_mnist_784-100-10_S0.9_seed0_p1a2b3c4d``.
+
+    Parameters
+    ----------
+    method, dataset, arch_label : str
+    split : {"paper", "standard"}
+        Named after the data set when not the paper split (``mnist@standard``).
+    sparsity : float
+        The target S (ignored when ``layer_sparsity`` is given).
+    seed : int
+    protocol : Protocol or dict (``Protocol.to_dict()``)
+        Its hash ends the name (the 8 hex digits of the run keys of
+        ``pynncomp reproduce``), so runs under other protocols get other files.
+    layer_sparsity : None or dict ``{"index.name": S_l}``
+        Targets per layer, named ``L`` followed by their hash.
+    """
+    protocol = protocol.to_dict() if isinstance(protocol, Protocol) else protocol
+    data = dataset if split == "paper" else f"{dataset}@{split}"
+    if layer_sparsity:
+        targets = json.dumps({str(key): value for key, value in layer_sparsity.items()}, sort_keys=True)
+        level = "L" + hashlib.sha1(targets.encode()).hexdigest()[:8]
+    else:
+        level = f"S{sparsity:g}"
+    return f"{method}_{data}_{arch_label}_{level}_seed{seed}_p{protocol_hash(protocol)}"
+
+
+def run_paths(out_dir, name):
+    """``(out_dir/NAME.npz, out_dir/NAME.json)``: where :func:`save_run` writes."""
+    out_dir = pathlib.Path(out_dir)
+    return out_dir / f"{name}.npz", out_dir / f"{name}.json"
+
+
+def check_free(out_dir, name):
+    """Refuse to replace the files of an earlier run: ValueError naming them."""
+    taken = [path for path in run_paths(out_dir, name) if path.exists()]
+    if taken:
+        raise ValueError(
+            f"{' and '.join(str(path) for path in taken)} already exist (the same experiment was run into "
+            f"{out_dir} before): give --overwrite to replace them, or another --out"
+        )
 
 
 def _penalty(method, protocol):
@@ -323,29 +362,53 @@ def _virtual_weights(model):
 
 def _data_config(dataset):
     prov = dataset.provenance
-    return {"name": dataset.name, "split": dataset.split, "n_train": int(dataset.X_train.shape[0]),
-            "n_val": int(dataset.X_val.shape[0]), "n_test": int(dataset.X_test.shape[0]),
-            "validation": prov.get("validation"), "synthetic": dataset.synthetic}
+    config = {"name": dataset.name, "split": dataset.split, "n_train": int(dataset.X_train.shape[0]),
+              "n_val": int(dataset.X_val.shape[0]), "n_test": int(dataset.X_test.shape[0]),
+              "validation": prov.get("validation"), "synthetic": dataset.synthetic}
+    if dataset.synthetic:
+        # what regenerates the same images (pynncomp.data.load's n_train, n_test)
+        config["generator"] = {"n_train": prov.get("n_train"), "n_test": prov.get("n_test")}
+    if isinstance(prov.get("variant"), dict):
+        # "generated" from MNIST's digits or read from the "original" archives
+        config["variant_source"] = prov["variant"].get("source")
+    return config
 
 
-def save_run(out_dir, model, record, name=None):
+def save_run(out_dir, model, record, name=None, overwrite=True):
     """Write ``NAME.npz`` (the compressed model) and ``NAME.json`` (the record) into ``out_dir``.
 
     Each file is written atomically; the record gains ``model_file``,
     ``file_bytes`` and ``file_ratio`` (bytes on disk / dense float32 bytes).
+    The model file's metadata holds the record's summary and the data the
+    model was trained on (``record["config"]["data"]``), which
+    ``pynncomp evaluate`` measures it on by default
+    (:mod:`pynncomp.evaluation`).
+
+    Parameters
+    ----------
+    out_dir : path
+    model : Sequential
+    record : dict
+        From :func:`run`.
+    name : None or str
+        The file-name stem; None: :func:`run_name` of the record.
+    overwrite : bool
+        False refuses (ValueError) when either file exists.
 
     Returns
     -------
-    (model_path, record_path) : pathlib.Path
+    (model_path, record_path, record) : (pathlib.Path, pathlib.Path, dict)
+        The record with the fields above added.
     """
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     if name is None:
-        name = run_name(record["method"], record["dataset"], record["arch"], record["target_sparsity"],
-                        record["seed"])
-    model_path, record_path = out_dir / f"{name}.npz", out_dir / f"{name}.json"
+        config = record["config"]
+        name = run_name(record["method"], record["dataset"], config["data"]["split"], record["arch"],
+                        record["target_sparsity"], record["seed"], config["protocol"], config["layer_sparsity"])
+    if not overwrite:
+        check_free(out_dir, name)
+    model_path, record_path = run_paths(out_dir, name)
     summary = {k: record[k] for k in RECORD_FIELDS if k != "config"}
-    file_bytes = save_model(model_path, model, metadata={"record": summary})
+    file_bytes = save_model(model_path, model, metadata={"record": summary, "data": record["config"]["data"]})
     record = dict(record, model_file=model_path.name, file_bytes=file_bytes,
                   file_ratio=file_bytes / record["dense_float32_bytes"])
     with atomic_write(record_path) as stream:
@@ -353,4 +416,4 @@ def save_run(out_dir, model, record, name=None):
     return model_path, record_path, record
 
 
-__all__ = ["run", "save_run", "run_name", "RECORD_FIELDS", "check_sparsity", "Protocol"]
+__all__ = ["run", "save_run", "run_name", "run_paths", "check_free", "RECORD_FIELDS", "check_sparsity", "Protocol"]

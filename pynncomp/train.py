@@ -21,6 +21,8 @@ The defaults are pynncomp's choice (the study does not publish all of
 them); :data:`DEFAULTS_RATIONALE` says where each comes from.
 """
 import dataclasses
+import hashlib
+import json
 import time
 
 from .kernels._validate import check_int
@@ -55,6 +57,20 @@ DEFAULTS_RATIONALE = {
     "penalty": "None: each method's own (L1 for magl1, L2 for the others)",
     "lr_decay": "1: a constant learning rate, as the comparative study's runs",
 }
+
+
+def protocol_hash(protocol_dict):
+    """8 hex digits of the SHA-1 of a protocol's canonical JSON (``Protocol.to_dict()``).
+
+    Fields added to the protocol later are left out at their neutral value
+    (:data:`NEUTRAL_LATER_FIELDS`), so a run recorded before they existed
+    keeps its key.  The run keys of ``pynncomp reproduce`` and the file
+    names of ``pynncomp train`` end with it.
+    """
+    protocol_dict = {k: v for k, v in protocol_dict.items()
+                     if not (k in NEUTRAL_LATER_FIELDS and v == NEUTRAL_LATER_FIELDS[k])}
+    text = json.dumps(protocol_dict, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def _check_choice(name, value, choices):
@@ -223,4 +239,4 @@ class Timer:
         return time.perf_counter() - self.start
 
 
-__all__ = ["Protocol", "SCHEDULES", "SCOPES", "DEFAULTS_RATIONALE", "train_epoch"]
+__all__ = ["Protocol", "protocol_hash", "SCHEDULES", "SCOPES", "DEFAULTS_RATIONALE", "train_epoch"]

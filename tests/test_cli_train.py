@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from pynncomp import cli, data, experiment, io, quickstart
-from pynncomp.train import Protocol
+from pynncomp.train import Protocol, protocol_hash
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY_DATA = ["--dataset", "synthetic-digits", "--n-train", "400", "--n-test", "150", "--val-size", "80"]
@@ -37,7 +37,8 @@ def test_train_writes_the_model_and_the_record(runs, capsys):
     assert train(runs) == 0
     out = capsys.readouterr().out
     assert "epoch   1 pretrain" in out and "prune step 2: 90.00 % of the weights removed" in out
-    stem = "magl2_synthetic-digits_784-16-10_S0.9_seed3"
+    protocol = Protocol(pretrain_epochs=1, steps=2, prune_every=1, finetune_max=2, patience=1, batch_size=32)
+    stem = f"magl2_synthetic-digits_784-16-10_S0.9_seed3_p{protocol_hash(protocol.to_dict())}"
     record = json.loads((runs / f"{stem}.json").read_text())
     for field in experiment.RECORD_FIELDS:
         assert field in record

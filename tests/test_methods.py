@@ -8,7 +8,7 @@ from pynncomp import data, experiment, methods, models
 from pynncomp.compress import kept_count, magnitude_saliency, prune
 from pynncomp.methods import StepContext
 from pynncomp.nn import Dense, Dropout, HashedDense, Sequential
-from pynncomp.train import Protocol
+from pynncomp.train import Protocol, protocol_hash
 
 TINY = Protocol(pretrain_epochs=1, steps=3, prune_every=1, finetune_max=2, patience=1, batch_size=32,
                 obd_samples=200)
@@ -262,7 +262,7 @@ def test_save_run_writes_a_smaller_model_and_the_record(digits, tmp_path):
 
     model, record = experiment.run("magl2", digits, hidden=32, sparsity=0.9, seed=0, protocol=TINY)
     model_path, record_path, saved = experiment.save_run(tmp_path, model, record)
-    assert model_path.name == "magl2_synthetic-digits_784-32-10_S0.9_seed0.npz"
+    assert model_path.name == f"magl2_synthetic-digits_784-32-10_S0.9_seed0_p{protocol_hash(TINY.to_dict())}.npz"
     assert json.loads(record_path.read_text())["file_bytes"] == model_path.stat().st_size
     # smaller than the same weights stored dense (masks dropped)
     for layer in model.layers:

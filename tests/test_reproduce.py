@@ -69,13 +69,13 @@ def _line(key, acc=0.5):
 def test_torn_last_line_is_reported_ignored_and_cut_before_appending(tmp_path):
     path = tmp_path / "runs.jsonl"
     path.write_text(_line("a") + _line("b") + '{"run_key": "c", "test_acc')
-    records, intact, torn = runlog.read_runs(path)
-    assert set(records) == {"a", "b"} and "line 3 is incomplete" in torn
+    records, intact, notes = runlog.read_runs(path)
+    assert set(records) == {"a", "b"} and len(notes) == 1 and "line 3 is incomplete" in notes[0]
     assert intact == len((_line("a") + _line("b")).encode())
     with runlog.open_for_append(path) as stream:
         runlog.append_run(stream, {"run_key": "c", "test_accuracy": 0.7})
-    records, _, torn = runlog.read_runs(path)
-    assert torn is None and records["c"]["test_accuracy"] == 0.7
+    records, _, notes = runlog.read_runs(path)
+    assert notes == [] and records["c"]["test_accuracy"] == 0.7
     assert path.read_text().count("\n") == 3
 
 
@@ -84,7 +84,7 @@ def test_a_complete_last_line_without_newline_is_kept(tmp_path):
     path.write_text(_line("a") + _line("b").rstrip("\n"))
     assert set(runlog.read_runs(path)[0]) == {"a", "b"}
     with runlog.open_for_append(path) as stream:
-        runlog.append_run(stream, {"run_key": "c"})
+        runlog.append_run(stream, {"run_key": "c", "test_accuracy": 0.5})
     assert set(runlog.read_runs(path)[0]) == {"a", "b", "c"}
 
 
@@ -145,8 +145,8 @@ def test_report_aggregates_known_records(tmp_path):
         lines.append(_line(targets.run_key(spec), accs[spec["sparsity"]][spec["seed"]]))
     lines.append(_line("magl2/mnist/784-100-10/S0.9/seed9/pdeadbeef", 0.1))  # another protocol: ignored
     (tmp_path / "runs.jsonl").write_text("".join(lines))
-    text, torn = report.report(tmp_path, "table1")
-    assert torn is None
+    text, notes = report.report(tmp_path, "table1")
+    assert notes == []
     rows = text.splitlines()
     assert rows[0] == "| removed | mnist | paper | Δ | within σ |"
     assert rows[2] == "| 90 % | 97.00 ± 1.00 (3) | 96.99 ± 0.18 | +0.01 | yes |"
@@ -252,3 +252,103 @@ def test_a_second_writer_on_the_same_results_is_refused(tmp_path):
     # released: the same call now runs
     assert reproduce("table1", tmp_path, fast=True, runs=1, levels=[0.0], datasets=["synthetic-digits"],
                      data_options=SYNTH, say=lambda *a: None) == (1, 0)
+
+
+def test_repeated_kills_at_random_moments_lose_nothing_and_recompute_nothing(tmp_path):
+    """SIGKILL a 2-worker reproduction (runner and workers) at seeded random moments, five times, then finish.
+
+    After each kill the file must be what it was plus whole records; each
+    restart must count exactly the records in the file as done; at the end
+    every run is in the file once.
+    """
+    import random
+
+    results = tmp_path / "res"
+    command = [sys.executable, "-m", "pynncomp", "reproduce", "table1", "--fast", "--runs", "8", "--jobs", "2",
+               "--datasets", "synthetic-digits", "--n-train", "2500", "--n-test", "200", "--results", str(results)]
+    total = len(targets.grid("table1", 8, True, ["synthetic-digits"]))
+    log = results / "runs.jsonl"
+    moments = random.Random(20261202)
+    previous = b""
+    for kill in range(5):
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env=dict(os.environ), start_new_session=True)
+        if kill % 2:
+            time.sleep(moments.uniform(0.5, 4.0))  # anywhere: start-up, training, writing
+        else:  # just after a record landed, while the next one may be written
+            deadline = time.time() + 60
+            lines = previous.count(b"\n")
+            while time.time() < deadline and (not log.exists() or log.read_bytes().count(b"\n") <= lines):
+                time.sleep(0.005)
+            time.sleep(moments.uniform(0.0, 0.3))
+        os.killpg(process.pid, signal.SIGKILL)
+        output = process.communicate()[0]
+        now = log.read_bytes() if log.exists() else b""
+        assert now.startswith(previous), "a kill changed what was written before"
+        if "to do" in output:
+            done_at_start = previous.count(b"\n")
+            assert f"{done_at_start} already in" in output, output
+        keys = [json.loads(line)["run_key"] for line in now.splitlines() if line.endswith(b"}")]
+        assert len(keys) == len(set(keys)), "a run was recorded twice"
+        previous = now[:now.rfind(b"\n") + 1]  # a torn last line is cut before the next append
+    assert previous.count(b"\n") < total, "the kills must land before the grid is done"
+    result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    n_before = previous.count(b"\n")
+    assert f"{n_before} already in" in result.stdout and f"{total - n_before} to do" in result.stdout
+    after = log.read_bytes()
+    assert after.startswith(previous)
+    keys = [json.loads(line)["run_key"] for line in after.splitlines()]
+    assert len(keys) == len(set(keys)) == total
+
+
+def test_the_runs_are_read_under_the_lock(tmp_path, monkeypatch):
+    """A second writer starting between the reading and the locking would redo the runs."""
+    import fcntl
+
+    seen = []
+    original = runlog.read_runs
+
+    def read_runs(path):
+        with open(tmp_path / (runlog.FILE_NAME + ".lock"), "a") as probe:
+            try:
+                fcntl.flock(probe.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                seen.append("locked")
+            else:
+                fcntl.flock(probe.fileno(), fcntl.LOCK_UN)
+                seen.append("unlocked")
+        return original(path)
+
+    monkeypatch.setattr(runlog, "read_runs", read_runs)
+    reproduce("table1", tmp_path, fast=True, runs=1, levels=[0.0], datasets=["synthetic-digits"],
+              data_options=SYNTH, say=lambda *a: None)
+    assert seen and set(seen) == {"locked"}
+
+
+def test_a_run_key_recorded_twice_is_reported(tmp_path, capsys):
+    path = tmp_path / "runs.jsonl"
+    path.write_text(_line("a", 0.5) + _line("b") + _line("a", 0.9) + _line("a", 0.7))
+    records, _, notes = runlog.read_runs(path)
+    assert records["a"]["test_accuracy"] == 0.5  # the first record
+    assert len(notes) == 1 and "1 run key(s) recorded more than once" in notes[0] and "a (lines 1, 3, 4)" in notes[0]
+    said = []
+    reproduce("table1", tmp_path, fast=True, runs=1, levels=[0.0], datasets=["synthetic-digits"],
+              data_options=SYNTH, say=said.append)
+    assert any("recorded more than once" in line for line in said)
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"run_key": "a", "test_accuracy": null}', "test_accuracy must be a number in [0, 1], got null"),
+    ('{"run_key": "a", "test_accuracy": 97.5}', "test_accuracy must be a number in [0, 1], got 97.5"),
+    ('{"run_key": "a", "test_accuracy": true}', "test_accuracy must be a number in [0, 1], got true"),
+    ('{"run_key": 7, "test_accuracy": 0.5}', "run_key must be a string, got 7"),
+    ('{"test_accuracy": 0.5}', "line 1 is not a run record"),
+    ('[1, 2]', "line 1 is not a run record"),
+])
+def test_a_record_the_readers_cannot_use_is_refused_with_its_line(tmp_path, line, message):
+    path = tmp_path / "runs.jsonl"
+    path.write_text(line + "\n" + _line("b"))
+    with pytest.raises(runlog.RunLogError) as caught:
+        runlog.read_runs(path)
+    assert message in str(caught.value) and "line 1" in str(caught.value)

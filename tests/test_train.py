@@ -69,7 +69,7 @@ def test_train_epoch_lowers_the_loss_and_visits_every_sample():
 
 
 def test_later_fields_at_their_neutral_value_leave_the_run_key_alone():
-    from pynncomp.reproduce.targets import protocol_hash
+    from pynncomp.train import protocol_hash
     from pynncomp.train import NEUTRAL_LATER_FIELDS
 
     base = Protocol()

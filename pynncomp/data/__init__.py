@@ -52,6 +52,7 @@ __all__ = [
     "Dataset",
     "load",
     "load_mnist",
+    "mnist_indices",
     "read_idx",
     "user_cache_dir",
     "write_idx",
@@ -218,6 +219,40 @@ def load(
         synthetic=name == "synthetic-digits",
         provenance=provenance,
     )
+
+
+def mnist_indices(name, split="paper", val_size=None, seed=0):
+    """Which of MNIST's 70 000 images stand behind a data set's three parts.
+
+    ``load`` draws the training, validation and test images of ``"mnist"``
+    and of the variants from MNIST's 70 000 images (training file first,
+    :mod:`.splits`); a variant's image ``i`` is made from MNIST image
+    ``paper_split()`` order ``i``.  These indices tell which images two
+    loads share: a model measured on images it was trained on reports a
+    training accuracy, not a test accuracy (see :mod:`pynncomp.evaluation`).
+
+    Parameters
+    ----------
+    name, split, val_size, seed
+        As for :func:`load`.
+
+    Returns
+    -------
+    dict or None
+        ``{"train": ..., "val": ..., "test": ...}``, int64 arrays of indices
+        into the 70 000, each in the order ``load`` returns its images; None
+        for ``"synthetic-digits"``, which is generated, not drawn from MNIST.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"name must be one of {DATASETS}, got {name!r}")
+    if name == "synthetic-digits":
+        return None
+    if split != "paper" and name != "mnist":
+        raise ValueError(f"split={split!r} is defined for 'mnist' only, got it for {name!r}")
+    train, test = splits.split_indices(split)
+    val_size = splits.default_val_size(len(train)) if val_size is None else val_size
+    keep, val = splits.validation_split(len(train), val_size, seed)
+    return {"train": train[keep], "val": train[val], "test": test}
 
 
 def _as_unit_float(images):

@@ -83,6 +83,8 @@ def search_dirs(root=None):
     """
     dirs = []
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be None, a str or an os.PathLike, got {type(root).__name__} {root!r}")
         root = pathlib.Path(root).expanduser()
         if not root.is_dir():
             raise ValueError(f"root must be an existing directory, got {str(root)!r}")
@@ -293,16 +295,15 @@ def not_found_message(label, subdir, files, missing, dirs, download_missing, fai
     first = f"{label} not found: {', '.join(f'{name}.gz' for name in missing)} in no directory searched"
     if download_missing:
         first += " and not downloadable"
-    first += (
-        f". Set {DATA_ENV} to a directory holding {subdir}/NAME.gz (or pass root=, --root on the command line)"
-        + (", or connect to the internet." if download_missing else ", or allow downloads (download=True).")
+    first += ". " + _data_env_advice(subdir) + (
+        ", or connect to the internet." if download_missing else ", or allow downloads (download=True)."
     )
     lines = [
         first,
         f"  files needed: {', '.join(f'{name}.gz' for name in files)}",
         f"  directories searched, each as DIR/{subdir}/NAME.gz, DIR/{subdir}/NAME, DIR/NAME.gz, DIR/NAME:",
     ]
-    lines += [f"    {origin}: {directory}" for origin, directory in dirs]
+    lines += [f"    {origin}: {directory}" + directory_state(directory, origin) for origin, directory in dirs]
     if not os.environ.get(DATA_ENV):
         lines.append(f"    ({DATA_ENV} is not set)")
     if not download_missing:
@@ -313,6 +314,34 @@ def not_found_message(label, subdir, files, missing, dirs, download_missing, fai
     else:
         lines.append("  downloads: no mirror given")
     return "\n".join(lines)
+
+
+def directory_state(directory, origin):
+    """`` (does not exist)`` or `` (is a file, not a directory)`` after a directory the user named; else empty.
+
+    The user cache is made on the first download, so its absence is normal
+    and not shown.
+    """
+    if directory.is_dir() or origin == "user cache":
+        return ""
+    return " (is a file, not a directory)" if directory.exists() else " (does not exist)"
+
+
+def _data_env_advice(subdir):
+    """What to do about ``$PYNNCOMP_DATA``, given how it is set now."""
+    value = os.environ.get(DATA_ENV)
+    if not value:
+        advice = f"Set {DATA_ENV} to a directory holding {subdir}/NAME.gz"
+    else:
+        directory = pathlib.Path(value).expanduser()
+        if not directory.exists():
+            problem = "which does not exist"
+        elif not directory.is_dir():
+            problem = "which is a file, not a directory"
+        else:
+            problem = f"which holds no usable {subdir}/NAME.gz"
+        advice = f"{DATA_ENV} is set to {value!r}, {problem}: point it to a directory holding {subdir}/NAME.gz"
+    return advice + " (or pass root=, --root on the command line)"
 
 
 def survey(files, subdir, root=None):

@@ -175,7 +175,7 @@ def report(results_dir, target, fmt="md", fast=False, timings=False):
     With ``timings``, the wall times of its runs (:func:`timing`) instead.
     """
     targets.check_target(target)
-    records, torn, path = runlog.read_results(results_dir, target)
+    records, notes, path = runlog.read_results(results_dir, target)
     if timings:
         header, rows = timing(records, target, fast)
     elif target in han.HAN_TARGETS:
@@ -187,4 +187,4 @@ def report(results_dir, target, fmt="md", fast=False, timings=False):
     if not rows:
         raise ValueError(f"{path} holds no run of {target}" + (" (--fast protocol)" if fast else "")
                          + "; run `pynncomp reproduce` for it first")
-    return render(header, rows, fmt), torn
+    return render(header, rows, fmt), notes

@@ -8,7 +8,9 @@ last line* (a partial write without its newline); :func:`read_runs`
 reports it, and :func:`open_for_append` cuts it off before the next append
 so that it cannot glue itself to the next record.  A bad line anywhere else
 is not something a crash makes: it is refused with its line number, and
-nothing is deleted.
+nothing is deleted.  A run key on two lines (two writers that did not
+share the lock of :func:`exclusive`, or files joined by hand) is reported,
+and its first record used.
 """
 import contextlib
 import json
@@ -23,21 +25,31 @@ class RunLogError(ValueError):
 
 
 def read_runs(path):
-    """Records of ``path`` by run key, and the byte length of its intact part.
+    """Records of ``path`` by run key, the byte length of its intact part, and what was wrong with it.
 
     Returns
     -------
     records : dict ``{run_key: record}``
+        A key found on several lines keeps its first record (the later
+        ones are reported in ``notes``).
     intact : int
         Bytes up to the end of the last complete line.
-    torn : str or None
-        A description of a torn last line (ignored), or None.
+    notes : list of str
+        A torn last line (ignored; its run will be redone) and run keys
+        found more than once; empty when the file is whole.
+
+    Raises
+    ------
+    RunLogError
+        A line other than the last is not a run record, or a record's
+        ``run_key`` or ``test_accuracy`` is not what every tool reading
+        the file needs (a str; a number in [0, 1]).
     """
     path = pathlib.Path(path)
     if not path.exists():
-        return {}, 0, None
+        return {}, 0, []
     content = path.read_bytes()
-    records, intact, torn = {}, 0, None
+    records, intact, notes, first_line, repeated = {}, 0, [], {}, {}
     lines = content.split(b"\n")
     for number, line in enumerate(lines, start=1):
         is_last = number == len(lines)
@@ -48,31 +60,52 @@ def read_runs(path):
             key = record["run_key"]
         except (ValueError, KeyError, TypeError) as error:
             if is_last:  # no newline after it: a write cut short
-                torn = (f"{path}: line {number} is incomplete ({len(line)} bytes, a write cut short); "
-                        "it is ignored and its run will be redone")
+                notes.append(f"{path}: line {number} is incomplete ({len(line)} bytes, a write cut short); "
+                             "it is ignored and its run will be redone")
                 break
             raise RunLogError(
                 f"{path}: line {number} is not a run record ({type(error).__name__}: {error}); "
                 "fix or remove that line (a crash only ever damages the last line)"
             ) from None
-        if is_last:
-            # complete JSON but no newline: keep it, the next append adds one
-            torn = None
-        records[key] = record
+        _check_record(record, path, number)
+        if key in records:
+            repeated.setdefault(key, [first_line[key]]).append(number)
+        else:
+            records[key], first_line[key] = record, number
         intact += len(line) + (0 if is_last else 1)
-    return records, intact, torn
+    if repeated:
+        shown = "; ".join(f"{key} (lines {', '.join(map(str, numbers))})" for key, numbers in list(repeated.items())[:5])
+        notes.append(f"{path}: {len(repeated)} run key(s) recorded more than once, the first record of each "
+                     f"is used: {shown}" + (" ..." if len(repeated) > 5 else ""))
+    return records, intact, notes
+
+
+def _check_record(record, path, number):
+    """The fields every reader of runs.jsonl relies on; RunLogError naming the line otherwise."""
+    problem = None
+    if not isinstance(record.get("run_key"), str):
+        problem = f"run_key must be a string, got {json.dumps(record.get('run_key'))}"
+    else:
+        accuracy = record.get("test_accuracy")
+        if (isinstance(accuracy, bool) or not isinstance(accuracy, (int, float))
+                or not 0.0 <= accuracy <= 1.0):
+            problem = f"test_accuracy must be a number in [0, 1], got {json.dumps(accuracy)}"
+    if problem is not None:
+        raise RunLogError(f"{path}: line {number} ({record.get('run_key')!r}): {problem}; "
+                          "fix or remove that line")
 
 
 def read_results(results_dir, target):
     """``read_runs`` of ``results_dir/runs.jsonl`` for a report or a figure of ``target``.
 
-    A missing file is a ValueError that says which command makes it.
+    Returns ``(records, notes, path)``.  A missing file is a ValueError that
+    says which command makes it.
     """
     path = pathlib.Path(results_dir) / FILE_NAME
     if not path.exists():
         raise ValueError(f"{path} does not exist: run `pynncomp reproduce {target} --results {results_dir}` first")
-    records, _, torn = read_runs(path)
-    return records, torn, path
+    records, _, notes = read_runs(path)
+    return records, notes, path
 
 
 @contextlib.contextmanager
@@ -105,7 +138,7 @@ def open_for_append(path):
     """Open ``path`` for appending records, first cutting off a torn last line."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    records, intact, torn = read_runs(path)
+    _, intact, _ = read_runs(path)
     if path.exists():
         size = path.stat().st_size
         if intact < size:

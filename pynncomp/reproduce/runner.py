@@ -123,7 +123,8 @@ def execute(spec, data_options, results_dir):
             from ..io import save_model
 
             path = pathlib.Path(results_dir) / "models" / f"{key.replace('/', '_')}.npz"
-            record["file_bytes"] = save_model(path, model, metadata={"run_key": key})
+            # the data it was trained on: pynncomp evaluate measures it on the same
+            record["file_bytes"] = save_model(path, model, metadata={"run_key": key, "data": record["config"]["data"]})
             record["model_file"] = f"models/{path.name}"
     record["run_key"] = key
     record["data_options"] = data_options
@@ -168,45 +169,51 @@ def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=No
             spec["data"] = result_options
     results_dir = pathlib.Path(results_dir)
     log_path = results_dir / runlog.FILE_NAME
-    done, _, torn = runlog.read_runs(log_path)
-    if torn:
-        say(torn)
-    keys = [targets.run_key(spec) for spec in specs]
-    todo = [(key, spec) for key, spec in zip(keys, specs) if key not in done]
-    unique = dict(todo)
-    say(f"{target}: {len(specs)} runs, {len(specs) - len(todo)} already in {log_path}, {len(unique)} to do"
-        + (f" on {jobs} workers" if jobs > 1 and unique else ""))
-    if not unique:
-        return 0, 0
+    # The lock comes before the reading: a second writer that started in
+    # between would otherwise redo the runs the first one records.
+    with runlog.exclusive(results_dir):
+        done, _, notes = runlog.read_runs(log_path)
+        for note in notes:
+            say(note)
+        keys = [targets.run_key(spec) for spec in specs]
+        todo = {key: spec for key, spec in zip(keys, specs) if key not in done}
+        already = sum(key in done for key in keys)
+        say(f"{target}: {len(specs)} runs, {already} already in {log_path}, {len(todo)} to do"
+            + (f" on {jobs} workers" if jobs > 1 and todo else ""))
+        if not todo:
+            return 0, 0
+        with runlog.open_for_append(log_path) as stream:
+            return _run_all(todo, len(specs), already, jobs, data_options, results_dir, stream, say)
+
+
+def _run_all(todo, n_specs, already, jobs, data_options, results_dir, stream, say):
+    """Run ``todo`` (``{key: spec}``), appending each record to ``stream`` as it finishes; (done, failed)."""
     timer = time.perf_counter()
     finished = failed = 0
-    with runlog.exclusive(results_dir), runlog.open_for_append(log_path) as stream:
 
-        def record_done(key, record=None, error=None):
-            nonlocal finished, failed
-            finished += 1
-            elapsed = time.perf_counter() - timer
-            eta = elapsed / finished * (len(unique) - finished)
-            already = len(specs) - len(todo)
-            if error is None:
-                runlog.append_run(stream, record)
-                what = f"test {100 * record['test_accuracy']:.2f} % ({record['wall_s']:.0f} s)"
-            else:
-                failed += 1
-                what = f"FAILED: {type(error).__name__}: {error}"
-            say(f"[{already + finished}/{len(specs)}] {key}: {what}; elapsed {_duration(elapsed)}, "
-                f"ETA {_duration(eta)}")
-
-        if jobs == 1:
-            for key, spec in unique.items():
-                try:
-                    record = execute(spec, data_options, results_dir)
-                except (ValueError, FloatingPointError, OSError) as error:
-                    record_done(key, error=error)
-                    continue
-                record_done(key, record)
+    def record_done(key, record=None, error=None):
+        nonlocal finished, failed
+        finished += 1
+        elapsed = time.perf_counter() - timer
+        eta = elapsed / finished * (len(todo) - finished)
+        if error is None:
+            runlog.append_run(stream, record)
+            what = f"test {100 * record['test_accuracy']:.2f} % ({record['wall_s']:.0f} s)"
         else:
-            _run_parallel(unique, jobs, data_options, results_dir, record_done)
+            failed += 1
+            what = f"FAILED: {type(error).__name__}: {error}"
+        say(f"[{already + finished}/{n_specs}] {key}: {what}; elapsed {_duration(elapsed)}, ETA {_duration(eta)}")
+
+    if jobs == 1:
+        for key, spec in todo.items():
+            try:
+                record = execute(spec, data_options, results_dir)
+            except (ValueError, FloatingPointError, OSError) as error:
+                record_done(key, error=error)
+                continue
+            record_done(key, record)
+    else:
+        _run_parallel(todo, jobs, data_options, results_dir, record_done)
     return finished - failed, failed
 
 

@@ -30,12 +30,9 @@ seed and a hash of the full training protocol, so runs shared by several
 targets (e.g. MagL2 on mnist in ``table1`` and ``fig2``) are trained once,
 and a ``--fast`` run never stands in for a full one.
 """
-import hashlib
-import json
 
 from .. import models
-from ..train import NEUTRAL_LATER_FIELDS as Protocol_NEUTRAL
-from ..train import Protocol
+from ..train import Protocol, protocol_hash
 from . import convnets, han
 
 STUDY_DATASETS = ("mnist", "mnist-back-image", "mnist-back-rand", "mnist-rot")
@@ -64,19 +61,6 @@ def check_target(target):
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
     return target
-
-
-def protocol_hash(protocol_dict):
-    """8 hex digits of the SHA-1 of the protocol's canonical JSON.
-
-    Fields added to the protocol later are left out at their neutral value
-    (:data:`pynncomp.train.NEUTRAL_LATER_FIELDS`), so a run recorded before
-    they existed keeps its key.
-    """
-    neutral = Protocol_NEUTRAL
-    protocol_dict = {k: v for k, v in protocol_dict.items() if not (k in neutral and v == neutral[k])}
-    text = json.dumps(protocol_dict, sort_keys=True)
-    return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def run_key(spec):
