@@ -1,6 +1,6 @@
 """Time Conv2D forward + backward on the two LeNet-5 convolutions, batch 64.
 
-LeNet-5 (METHODS.md section 1): conv 20@5x5 on 1x28x28, and conv 50@5x5 on
+LeNet-5 (docs/methods.md#lenet5): conv 20@5x5 on 1x28x28, and conv 50@5x5 on
 20x12x12, float32.  pynncomp's Conv2D (im2col + one GEMM per pass) is timed
 against three plain references computing the same numbers:
 

@@ -15,7 +15,7 @@
 #define PYNNCOMP_H
 #include <stdint.h>
 
-/* ---- HashedNet hash (Chen et al. 2015; METHODS.md section 4) ----------------
+/* ---- HashedNet hash (Chen et al. 2015; docs/methods.md#hash) ----------------
  * xxHash32 of the 8-byte message (uint32 LE i, uint32 LE j):
  *   bucket[i, j] = xxh32(i, j; seed)              mod K
  *   sign[i, j]   = +1 if xxh32(i, j; seed ^ 0x9E3779B9) has its top bit 0, else -1

@@ -1,4 +1,4 @@
-"""The networks of the two papers (METHODS.md section 1), built by name.
+"""The networks of the two papers (docs/methods.md#networks), built by name.
 
 ========================  ===================================================
 ``arch``                  network
@@ -16,7 +16,7 @@ An optional dropout layer follows every hidden ReLU of the dense part
 (``dropout > 0``); Han et al. rescale it when retraining a pruned net
 (:func:`pynncomp.compress.rescaled_dropout`).  :func:`hashed_mlp` is the MLP
 with every dense layer replaced by a :class:`~pynncomp.nn.HashedDense`
-(Chen et al. 2015; METHODS.md section 4).
+(Chen et al. 2015; docs/methods.md#hashednet).
 """
 import numpy as np
 

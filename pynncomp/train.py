@@ -2,7 +2,7 @@
 
 One :class:`Protocol` holds every hyper-parameter of a run: the optimiser,
 the penalties, and the pruning timetable of the comparative study
-(METHODS.md section 2)::
+(docs/methods.md#timetable)::
 
     epoch:  1 ... P | P+1 ... P+e | ... | ... P+(k-1)e | fine-tuning ...
     prune:          S_1           S_2  ...             S_k
@@ -36,8 +36,8 @@ PENALTIES = ("l1", "l2", "none")
 NEUTRAL_LATER_FIELDS = {"penalty": None, "lr_decay": 1.0}
 
 DEFAULTS_RATIONALE = {
-    "batch_size": "16, the comparative study's batch size (METHODS.md section 1)",
-    "lr": "0.01, the study's learning rate (METHODS.md section 1)",
+    "batch_size": "16, the comparative study's batch size (docs/methods.md#defaults)",
+    "lr": "0.01, the study's learning rate (docs/methods.md#defaults)",
     "momentum": "0.9, the usual heavy-ball value: 784-100-10 passes 97.5 % test accuracy in about 15 epochs",
     "l2": "3e-4 for (lambda/2) sum w^2 on the mean loss: on MNIST 784-100-10 at 99 % removed (seed 0) "
           "validation accuracy 95.4 % against 94.8 % with 1e-4; 1e-5 was worse still",
@@ -91,7 +91,7 @@ class Protocol:
     momentum : float in [0, 1)
     l1, l2 : float >= 0
         λ of the L1 penalty λ·Σ|w| and of the L2 penalty (λ/2)·Σw²; a
-        method uses the one its name says (METHODS.md section 2).
+        method uses the one its name says (docs/methods.md#pruning).
     pretrain_epochs : int >= 0
         P, epochs before the first pruning step.
     steps : int >= 1

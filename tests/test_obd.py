@@ -1,4 +1,4 @@
-"""Optimal Brain Damage's diagonal curvature h (METHODS.md section 3).
+"""Optimal Brain Damage's diagonal curvature h (docs/methods.md#obd).
 
 What is checked, and how exact each check can be:
 
@@ -70,8 +70,8 @@ def test_last_layer_h_is_the_exact_second_derivative():
 def brute_force_obd(weights, biases, X, y):
     """OBD's h for a Dense/ReLU MLP ending in softmax cross-entropy, by loops.
 
-    Written from LeCun, Denker & Solla (1989), eqs. 7-8, and METHODS.md
-    section 3, independently of the layer code.  ``weights[l][j][i]``
+    Written from LeCun, Denker & Solla (1989), eqs. 7-8, and docs/methods.md#obd,
+    independently of the layer code.  ``weights[l][j][i]``
     connects unit j of layer l to unit i of layer l + 1.  For every sample,
     with a_i the input of unit i, x_j = f(a_j) and L the mean loss over the
     N samples:

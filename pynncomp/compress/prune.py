@@ -1,6 +1,6 @@
 """The exact pruning engine: saliencies, keep-masks, Han et al.'s threshold.
 
-METHODS.md section 2.  A pruning step at sparsity S keeps exactly
+docs/methods.md#pruning.  A pruning step at sparsity S keeps exactly
 
 .. math:: n_{kept} = \\operatorname{round}\\big((1 - S)\\, m\\big)
 
@@ -14,7 +14,7 @@ The weights of lowest saliency go first.
 row-major flat index), ascending, with the weights already pruned given
 saliency −∞; the first ``m − n_kept`` of that order are pruned.  So among
 equal saliencies the earlier layer, then the earlier entry, is pruned first,
-and a pruned weight is never revived (METHODS.md section 2).
+and a pruned weight is never revived (docs/methods.md#pruning).
 """
 import numpy as np
 
@@ -48,7 +48,7 @@ def _keep_mask(layer, name):
 # ---- saliencies ------------------------------------------------------------
 
 def magnitude_saliency(model):
-    """``s = |w|`` of every prunable parameter (MagL1/MagL2, METHODS.md section 2).
+    """``s = |w|`` of every prunable parameter (MagL1/MagL2, docs/methods.md#pruning).
 
     Returns
     -------
@@ -226,7 +226,7 @@ def han_prune(model, quality):
     Han, Pool, Tran & Dally (2015), "Learning both Weights and Connections
     for Efficient Neural Networks", section 3 ("the pruning threshold is
     chosen as a quality parameter multiplied by the standard deviation of a
-    layer's weights"); METHODS.md section 2.
+    layer's weights"); docs/methods.md#q-sigma.
 
     .. math:: M \\leftarrow M \\wedge \\big(|w| \\ge q\\, \\sigma\\big), \\qquad
               \\sigma = \\operatorname{std}\\{w_k : M_k\\}

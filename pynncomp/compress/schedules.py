@@ -19,7 +19,7 @@ def _finish(sparsity, fractions):
 
 
 def power_schedule(sparsity, steps, power=1.0):
-    """The comparative study's schedule (METHODS.md section 2).
+    """The comparative study's schedule (docs/methods.md#schedules).
 
     .. math:: S_i = S \\cdot (i / k)^{1/c}, \\qquad i = 1, \\dots, k
 

@@ -15,7 +15,7 @@ name                      what
 ``"synthetic-digits"``    generated stand-ins, no file needed (tests, CI)
 ========================  ==================================================
 
-The three variants (METHODS.md section 5) are made from the paper split's
+The three variants (docs/methods.md#data) are made from the paper split's
 62 000 MNIST images by :mod:`.variants`, or read from the original
 ``.amat`` archives when present.  The splits and the validation subset are
 defined in :mod:`.splits`; where files are looked for, in :mod:`.sources`.

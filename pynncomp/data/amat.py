@@ -9,7 +9,7 @@ validation) and a 50 000-image "test" file.  An ``.amat`` file has one image
 per line: 784 pixel values in [0, 1] then the label (0-9, written as a
 float), separated by spaces.
 
-The comparative study swapped the two parts (METHODS.md section 5): it
+The comparative study swapped the two parts (docs/methods.md#data): it
 trains on the 50 000 images and tests on the 12 000.  :func:`read_archive`
 applies that swap and returns the 62 000 images in our order, **training
 part first**: the rows of the "test" file, then those of the "train" file.

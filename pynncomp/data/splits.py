@@ -4,7 +4,7 @@ The 70 000 images are indexed as :func:`pynncomp.data.mnist.load_mnist`
 returns them: MNIST's training file (indices 0 .. 59 999), then its test
 file (60 000 .. 69 999).
 
-``"paper"`` -- the comparative study's sizes (METHODS.md section 5:
+``"paper"`` -- the comparative study's sizes (docs/methods.md#splits:
 50 000 training and 12 000 test images, the variants' original
 12 000 / 50 000 split swapped).  A permutation of the 70 000 indices,
 

@@ -3,7 +3,7 @@
 Larochelle, Erhan, Courville, Bergstra & Bengio (2007), "An empirical
 evaluation of deep architectures on problems with many factors of
 variation" (ICML), made harder versions of MNIST; the comparative study
-uses three of them (METHODS.md section 5).  Every 28 x 28 digit ``x``
+uses three of them (docs/methods.md#variants).  Every 28 x 28 digit ``x``
 (values in [0, 1]) becomes:
 
 ``mnist-rot``

@@ -129,7 +129,7 @@ def hash_buckets(n_in, n_out, K, seed, *, backend=None):
               \\xi(i, j) = 1 - 2\\,[\\mathrm{xxh32}(i, j; s \\oplus
               \\mathtt{0x9E3779B9}) \\ge 2^{31}]
 
-    (Chen et al. 2015, section 4; METHODS.md section 4.)
+    (Chen et al. 2015, section 4; docs/methods.md#hash.)
 
     Parameters
     ----------

@@ -6,7 +6,7 @@ Arguments are assumed already validated by the public wrappers in
 :mod:`pynncomp.kernels`; call those, not these, from user code.
 
 The HashedNet hash (Chen et al. 2015, "Compressing Neural Networks with the
-Hashing Trick", section 4; METHODS.md section 4) is xxHash32 (Collet) of the
+Hashing Trick", section 4; docs/methods.md#hash) is xxHash32 (Collet) of the
 8-byte little-endian message ``(uint32 i, uint32 j)``::
 
     bucket[i, j] = xxh32(i, j; seed) mod K

@@ -1,7 +1,7 @@
 """``han``: Han, Pool, Tran & Dally (2015), train → prune → retrain.
 
 A layer's weights below q·σ_l are pruned, σ_l the standard deviation of
-that layer's kept weights (METHODS.md section 2; section 3 of the paper).
+that layer's kept weights (docs/methods.md#q-sigma; section 3 of the paper).
 Pruning the weights with |w| < q·σ_l in every layer is the same as
 ranking all weights together by the *layer-normalised magnitude*
 

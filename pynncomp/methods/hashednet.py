@@ -1,9 +1,9 @@
 """``hashednet``: HashedNets (Chen, Wilson, Tyree, Weinberger & Chen 2015).
 
 Every dense layer becomes a :class:`~pynncomp.nn.HashedDense`: its virtual
-matrix V_ij = ξ(i, j)·w[h(i, j)] draws on K_l real weights (METHODS.md
-section 4).  The comparative study compares methods at equal parameter
-counts, so the K_l are chosen with
+matrix V_ij = ξ(i, j)·w[h(i, j)] draws on K_l real weights
+(docs/methods.md#hashednet).  The comparative study compares methods at
+equal parameter counts, so the K_l are chosen with
 :func:`pynncomp.compress.matched_hashed_buckets`: over all layers, exactly
 as many real weights as a pruned net keeps at the same target,
 round((1 − S)·m), split across layers in proportion to their size.  The

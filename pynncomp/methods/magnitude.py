@@ -1,6 +1,6 @@
 """``magl1`` and ``magl2``: magnitude pruning with an L1 or L2 penalty.
 
-METHODS.md section 2 (Han et al. 2015; the comparative study's MagL1/MagL2).
+docs/methods.md#pruning (Han et al. 2015; the comparative study's MagL1/MagL2).
 The saliency of a weight is its magnitude,
 
 .. math:: s_k = |w_k|,

@@ -1,7 +1,7 @@
 """``obd``: Optimal Brain Damage (LeCun, Denker & Solla 1989).
 
 The saliency of a weight is the loss increase a diagonal quadratic model
-predicts for setting it to 0 (METHODS.md sections 2-3):
+predicts for setting it to 0 (docs/methods.md#obd-saliency):
 
 .. math:: s_k = \\tfrac12\\, h_{kk}\\, w_k^2,
 

@@ -2,7 +2,7 @@
 
 Errors a user can cause are ``TypeError`` (wrong type or dtype) or
 ``ValueError`` (wrong shape or value); every message names the argument,
-what it received and what is accepted (STYLE.md, house habits).
+what it received and what is accepted (CONTRIBUTING.md).
 """
 import numbers
 

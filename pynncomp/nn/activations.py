@@ -1,7 +1,7 @@
 """Parameter-free layers: ReLU, inverted dropout, flatten.
 
 Each follows the layer contract of :mod:`pynncomp.nn.base`.  For an
-elementwise y = f(a) the two backward passes are (METHODS.md section 3)
+elementwise y = f(a) the two backward passes are (docs/methods.md#obd)
 
 .. math::
     \\frac{\\partial L}{\\partial a} = f'(a)\\, \\frac{\\partial L}{\\partial y},
@@ -9,7 +9,7 @@ elementwise y = f(a) the two backward passes are (METHODS.md section 3)
     \\frac{\\partial^2 L}{\\partial a^2} \\approx f'(a)^2\\, \\frac{\\partial^2 L}{\\partial y^2}
 
 the second in the Levenberg–Marquardt form of OBD's second-derivative
-backpropagation (LeCun, Denker & Solla 1989; METHODS.md section 3), which
+backpropagation (LeCun, Denker & Solla 1989; docs/methods.md#obd), which
 drops the term f''(a)·∂L/∂y.
 """
 import math
@@ -57,7 +57,7 @@ class Dropout(Layer):
     ----------
     p : float in [0, 1)
         Drop probability.  It may be changed between steps (Han et al. 2015
-        rescale it when retraining a pruned net, METHODS.md section 2).
+        rescale it when retraining a pruned net, docs/methods.md#dropout-rescaling).
     seed : None, int >= 0 or numpy.random.Generator
         The layer's own source of masks, kept as ``self.rng``; replacing
         ``self.rng`` by a freshly seeded generator before each forward

@@ -13,7 +13,7 @@ with its parameters and gradients in named dicts (numpy-ml style):
     first layer of a model, whose dx nobody needs).
 ``curvature(d2out, cache) -> d2x``
     the second backward pass of Optimal Brain Damage (LeCun, Denker & Solla
-    1989; METHODS.md section 3): from the diagonal second derivatives
+    1989; docs/methods.md#obd): from the diagonal second derivatives
     ∂²L/∂out² it returns ∂²L/∂x² and writes the diagonal second derivative
     h of every parameter into ``self.hessian[name]``.  The Levenberg–Marquardt
     form drops f''-terms and off-diagonal terms, so every h >= 0.
@@ -25,7 +25,7 @@ Conventions
 * ``prunable`` names the parameters that are *weights*: they can carry a
   keep-mask in ``masks[name]`` (bool, same shape) and are the only ones the
   L1/L2 penalties touch.  Biases are never pruned nor penalised.
-* Mask semantics (METHODS.md section 2): a pruned weight is exactly 0, gets
+* Mask semantics (docs/methods.md#pruning): a pruned weight is exactly 0, gets
   no gradient, no momentum, no penalty and is never revived.  Layers use
   ``W * mask`` in the forward pass and mask their weight gradient and h.
 * The loss L is the *mean* over the batch, so the 1/B factor enters once,

@@ -187,8 +187,7 @@ class Conv2D(Layer):
     where δ = ∂L/∂A and δ² = ∂²L/∂A² share A's layout, squares are
     elementwise, and the column gradients go back to the input through
     :func:`sum_windows`.  The curvature pass is the backward pass with
-    squared operands because a is linear in both W and x (METHODS.md
-    section 3).
+    squared operands because a is linear in both W and x (docs/methods.md#obd).
 
     Parameters
     ----------
@@ -311,7 +310,7 @@ class Conv2D(Layer):
         """Diagonal second derivatives: Optimal Brain Damage's second backward pass.
 
         a is linear in W, b and x̃, so (LeCun, Denker & Solla 1989, eqs. 7-8;
-        METHODS.md section 3, Levenberg–Marquardt form)
+        docs/methods.md#obd, Levenberg–Marquardt form)
 
         .. math::
 

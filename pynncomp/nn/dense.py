@@ -1,7 +1,7 @@
 """Fully connected layers: dense with a keep-mask, and its sparse storage.
 
-A dense layer computes, for a batch X (B, n_in) and keep-mask M (METHODS.md
-sections 1-2),
+A dense layer computes, for a batch X (B, n_in) and keep-mask M
+(docs/methods.md#dense),
 
 .. math:: Y = X\\,(W \\odot M) + b
 
@@ -38,7 +38,7 @@ class Dense(Layer):
     Notes
     -----
     Forward and backward (CS231n ``affine_forward``/``affine_backward``, with
-    the mask of METHODS.md section 2):
+    the mask of docs/methods.md#pruning):
 
     .. math::
         Y = X (W \\odot M) + b, \\qquad
@@ -46,7 +46,7 @@ class Dense(Layer):
         \\frac{\\partial L}{\\partial b} = \\sum_b dY_b, \\qquad
         dX = dY\\, (W \\odot M)^\\top
 
-    Curvature (LeCun, Denker & Solla 1989; METHODS.md section 3),
+    Curvature (LeCun, Denker & Solla 1989; docs/methods.md#obd),
     with :math:`d2Y = \\partial^2 L / \\partial Y^2` elementwise:
 
     .. math::

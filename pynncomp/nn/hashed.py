@@ -1,5 +1,5 @@
 """HashedNet layer (Chen et al. 2015, "Compressing Neural Networks with the
-Hashing Trick"; METHODS.md section 4).
+Hashing Trick"; docs/methods.md#hashednet).
 
 A virtual weight matrix V (n_in, n_out) is tied to K real weights w by a
 hash h(i, j) in [0, K) and a sign hash ξ(i, j) in {-1, +1}:
@@ -36,7 +36,7 @@ def _check_hash_seed(hash_seed):
 
 
 def buckets_for(compression, n_virtual):
-    """K = ceil(c · n_virtual), the number of real weights (METHODS.md section 4).
+    """K = ceil(c · n_virtual), the number of real weights (docs/methods.md#hashednet).
 
     ``c · n_virtual`` is computed in floating point, where e.g. 0.1 · 1000
     may land just above 100; a product within 1e-9 (relative) of an integer
@@ -80,7 +80,7 @@ class HashedDense(Layer):
 
     Notes
     -----
-    Forward and backward (Chen et al. 2015, section 4; METHODS.md section 4):
+    Forward and backward (Chen et al. 2015, section 4; docs/methods.md#hashednet):
 
     .. math::
         V_{ij} = \\xi(i, j)\\, w_{h(i,j)}, \\qquad Y = X V + b
@@ -90,7 +90,7 @@ class HashedDense(Layer):
         \\frac{\\partial L}{\\partial w_k} = \\sum_{(i,j):\\,h(i,j)=k} \\xi(i,j)\\, dV_{ij},
         \\qquad dX = dY\\, V^\\top
 
-    Curvature (OBD for shared weights, METHODS.md section 3: a shared weight
+    Curvature (OBD for shared weights, docs/methods.md#obd: a shared weight
     sums the h of every connection that uses it; ξ² = 1 so the signs drop out):
 
     .. math::
@@ -194,7 +194,7 @@ class HashedDense(Layer):
         return d2out @ (V * V).T
 
     def state(self):
-        """What a trained layer needs to be stored (METHODS.md section 4).
+        """What a trained layer needs to be stored (docs/methods.md#hashednet).
 
         Returns
         -------

@@ -38,7 +38,7 @@ class SoftmaxCrossEntropy:
         \\log p_{bc} = (z_{bc} - m_b) - \\log \\sum_{c'} e^{z_{bc'} - m_b}
 
     Gradient and OBD curvature (the diagonal of the per-sample Hessian
-    :math:`\\mathrm{diag}(p_b) - p_b p_b^\\top`; METHODS.md section 3):
+    :math:`\\mathrm{diag}(p_b) - p_b p_b^\\top`; docs/methods.md#softmax-curvature):
 
     .. math::
         \\frac{\\partial L}{\\partial z_{bc}} = \\frac{p_{bc} - [c = y_b]}{B},

@@ -1,7 +1,7 @@
 """Optimal Brain Damage: diagonal curvature and saliency of every weight.
 
-LeCun, Denker & Solla (1989), "Optimal Brain Damage"; METHODS.md sections
-2-3.  The saliency of a weight is the loss increase a second-order Taylor
+LeCun, Denker & Solla (1989), "Optimal Brain Damage"; docs/methods.md#obd-saliency.
+The saliency of a weight is the loss increase a second-order Taylor
 expansion predicts for deleting it, when the net sits at a minimum (so the
 gradient term vanishes) and off-diagonal terms are neglected:
 

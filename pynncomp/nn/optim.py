@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum, masks and weight penalties.
 
 One step for a parameter p with gradient g, keep-mask M (all ones if the
-parameter has none) and penalty R (METHODS.md section 2):
+parameter has none) and penalty R (docs/methods.md#optimizer):
 
 .. math::
     v \\leftarrow \\big(\\mu v - \\eta\\, (g + \\nabla R(p))\\big) \\odot M,

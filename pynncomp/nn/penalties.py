@@ -1,4 +1,4 @@
-"""Weight penalties of magnitude pruning (Han et al. 2015; METHODS.md section 2).
+"""Weight penalties of magnitude pruning (Han et al. 2015; docs/methods.md#penalties).
 
 MagL1 trains with the L1 penalty and MagL2 with the L2 penalty, on the
 *weights* only: the ``prunable`` parameters of each layer, never biases,

@@ -133,7 +133,7 @@ class Sequential:
         return loss
 
     def curvature(self, x, y):
-        """OBD's second backward pass (METHODS.md section 3) over one batch.
+        """OBD's second backward pass (docs/methods.md#obd) over one batch.
 
         Runs in evaluation mode, starts from the softmax cross-entropy's
         ``p (1 − p) / B`` and fills every layer's ``hessian`` with the
@@ -201,7 +201,7 @@ class Sequential:
 
     @property
     def n_kept_weights(self):
-        """Number of weights not pruned by a mask (the "edges" of METHODS.md section 1)."""
+        """Number of weights not pruned by a mask (the "edges" of docs/methods.md#parameter-count)."""
         kept = 0
         for _, layer, name in self.parameters(prunable_only=True):
             mask = layer.masks.get(name)

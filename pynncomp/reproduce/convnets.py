@@ -1,6 +1,6 @@
 """The small conv baselines of the comparative study and their sweep.
 
-METHODS.md section 1: conv (k×k, C channels, stride s) → ReLU → max-pool p
+docs/methods.md#conv-baselines: conv (k×k, C channels, stride s) → ReLU → max-pool p
 → (dropout) → dense 10, trained with batch 16, lr 0.01, L2 weight decay
 1e-3, for 30 epochs, on inputs standardised with the training set's mean
 and standard deviation (one scalar each, over all pixels); 5 runs each; only

@@ -25,7 +25,7 @@ All use MNIST's standard split (60 000 / 10 000; 5 000 of the 60 000 held
 out for validation, which stops fine-tuning) and the protocols of
 :data:`PROTOCOLS`.  Han et al. choose each layer's quality parameter q by
 sensitivity analysis and report the resulting kept fractions
-(METHODS.md section 6); the q themselves are not published, so we take the
+(docs/methods.md#han-numbers); the q themselves are not published, so we take the
 fractions as per-layer targets: each layer is pruned by its own threshold
 q_l·σ_l, reached exactly in k steps (:mod:`pynncomp.methods.han`), and the
 implied q_l are reported.
