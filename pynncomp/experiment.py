@@ -7,12 +7,20 @@ trained model with a JSON-ready record of what happened.  :func:`save_run`
 writes the model (compressed, :mod:`pynncomp.io`) and the record, each
 atomically, so an interrupted run leaves no half-written file.
 
+:func:`run` is the protocol of docs/methods.md#timetable, one function per
+step: :func:`_start` (the network, its optimiser, the random streams),
+:func:`_targets` (the sparsity after each pruning step), :func:`_pretrain`
+(epochs 1 … P, or their state from a cache), :func:`_prune_and_retrain`
+(the fixed epochs that open with a pruning step), :func:`_fine_tune` (the
+last step, then on to the best validation epoch) and :func:`_record`.
+
 Randomness: ``numpy.random.SeedSequence(seed)`` spawns independent streams
 for the initial weights (and dropout), the batch order and the method's own
 draws (random saliency, OBD's subsample), so the same seed gives the same
 numbers and changing one use of randomness does not shift the others.
 """
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -20,12 +28,13 @@ import os
 import pathlib
 import platform
 import time
+import typing
 
 import numpy as np
 
 from . import __version__, kernels, methods, models
 from ._files import atomic_write
-from .compress import kept_count, prune, pruning_report
+from .compress import kept_count, prune, pruning_report, virtual_weight_count
 from .io import dense_float32_nbytes, save_model
 from .kernels._validate import check_int
 from .nn import SGD, L1, L2
@@ -86,75 +95,20 @@ def check_free(out_dir, name):
         )
 
 
-def _penalty(method, protocol):
-    kind = method.penalty if protocol.penalty is None else protocol.penalty
-    if kind == "l1":
-        return L1(protocol.l1) if protocol.l1 > 0 else None
-    if kind == "l2":
-        return L2(protocol.l2) if protocol.l2 > 0 else None
-    return None
-
-
-def _snapshot(model):
-    return [{name: p.copy() for name, p in layer.params.items()} for layer in model.layers]
-
-
-def _restore(model, snapshot):
-    for layer, params in zip(model.layers, snapshot):
-        for name, p in params.items():
-            layer.params[name][...] = p
-
-
-def _sparsity_now(model):
-    return 1.0 - model.n_kept_weights / model.n_weights
-
-
-def _real_weights(model):
-    """Weights the model really stores: kept weights (a HashedDense's K are all real)."""
-    return model.n_kept_weights
-
-
-def _pretraining_key(method, dataset, arch, hidden, seed, protocol):
-    """What the first ``pretrain_epochs`` epochs of a pruning run depend on (not the target S)."""
-    fields = ("batch_size", "lr", "momentum", "l1", "l2", "pretrain_epochs", "dropout", "penalty", "lr_decay")
-    return (method.name, arch, tuple(hidden), seed, dataset.name, dataset.split, dataset.X_train.shape,
-            dataset.X_val.shape, repr(dataset.provenance.get("validation")),
-            tuple(getattr(protocol, f) for f in fields), kernels.ACTIVE_BACKEND)
-
-
-def _training_state(model, optimizer, order_rng, history):
-    """Everything later epochs depend on, copied: weights, velocities, random streams, history."""
-    index_of = {id(layer): i for i, layer in enumerate(model.layers)}
-    return {
-        "params": _snapshot(model),
-        "velocity": {(index_of[id(layer)], name): v.copy() for (layer, name), v in optimizer.velocity.items()},
-        "order_rng": copy.deepcopy(order_rng.bit_generator.state),
-        "layer_rngs": {i: copy.deepcopy(layer.rng.bit_generator.state) for i, layer in enumerate(model.layers)
-                       if hasattr(layer, "rng")},
-        "history": copy.deepcopy(history),
-    }
-
-
-def _set_training_state(state, model, optimizer, order_rng, history):
-    _restore(model, state["params"])
-    optimizer.velocity = {(model.layers[i], name): v.copy() for (i, name), v in state["velocity"].items()}
-    order_rng.bit_generator.state = copy.deepcopy(state["order_rng"])
-    for i, rng_state in state["layer_rngs"].items():
-        model.layers[i].rng.bit_generator.state = copy.deepcopy(rng_state)
-    history.extend(copy.deepcopy(state["history"]))
-
-
 def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, protocol=None, progress=None,
         pretrained=None, layer_sparsity=None):
-    """Train one method on one data set and report.
+    """Train one method on one data set on the common timetable, and report.
+
+    The timetable of docs/methods.md#timetable: pre-training, the pruning
+    steps, fine-tuning to the best validation epoch.
 
     Parameters
     ----------
     method : str or Method
-        One of :data:`pynncomp.methods.METHODS`.
+        One of :data:`pynncomp.methods.METHODS` (or a method object of its own).
     dataset : pynncomp.data.Dataset
-        Must have a validation subset (fine-tuning stops on it) in the
-        layout of ``arch`` (:func:`pynncomp.models.layout_of`).
+        With a validation subset (fine-tuning stops on it), in the layout
+        of ``arch`` (:func:`pynncomp.models.layout_of`).
     arch : {"mlp", "lenet300", "lenet5"}
     hidden : int or sequence of int
         Hidden sizes of "mlp".
@@ -164,24 +118,18 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
     seed : int >= 0
     protocol : Protocol or None (the defaults)
     progress : callable or None
-        Called with a dict after every epoch (``epoch``, ``phase``,
-        ``loss``, ``val_accuracy``, ``sparsity``, ``lr``, ``seconds``) and
-        after every pruning step (``event = "prune"``).
+        Called with a dict after every epoch (``epoch``, ``phase``, ``loss``,
+        ``val_accuracy``, ``sparsity``, ``lr``, ``seconds``) and after every
+        pruning step (``event = "prune"``).
+    pretrained : dict or None
+        A cache shared between runs that differ only in S: the state after
+        pre-training is trained once, kept, and restored bit for bit
+        (:func:`_pretrain`).  The record says ``pretraining_reused``.
     layer_sparsity : None or dict ``{"index.name" or (index, name): S_l}``
         A target per prunable parameter instead of one S (Han et al. prune
         each layer to its own fraction): each layer follows the schedule to
-        its S_l and is ranked on its own (scope "layer"); ``sparsity`` is
-        then ignored and the record's ``target_sparsity`` is the overall
-        fraction these targets remove.
-    pretrained : dict or None
-        A cache shared between runs (pass the same dict to each).  The first
-        ``pretrain_epochs`` epochs of a pruning method do not depend on the
-        target sparsity, so runs that differ only in S (the levels of a
-        table) train them once: the state after pre-training (weights,
-        velocities, the batch-order and dropout streams, the history) is
-        stored under what it depends on and restored exactly, so the results
-        are bit for bit those of a run without the cache.  The record says
-        ``pretraining_reused``.
+        its S_l on its own (scope "layer"); the record's ``target_sparsity``
+        is the overall fraction these remove.
 
     Returns
     -------
@@ -194,6 +142,74 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
     """
     timer = Timer()
     method = methods.get(method)
+    arch, hidden, sparsity, seed, protocol = _checked_arguments(method, dataset, arch, hidden, sparsity, seed,
+                                                                protocol, layer_sparsity)
+    training = _start(method, dataset, arch, hidden, sparsity, seed, protocol, progress)
+    targets = _targets(training, sparsity, layer_sparsity)
+    timetable = dict(zip(protocol.prune_epochs(len(targets.schedule)), targets.schedule))
+    reused = _pretrain(training, pretrained)
+    _prune_and_retrain(training, timetable, targets.scope)
+    best_val = _fine_tune(training, timetable, targets.scope)
+    return training.model, _record(training, targets, best_val, reused, timer)
+
+
+@dataclasses.dataclass
+class _Training:
+    """One run in progress: what it trains, and everything its next epoch depends on.
+
+    Attributes
+    ----------
+    method : Method
+        This run's own method object (it may keep state between steps).
+    dataset, arch, hidden, seed, protocol : the run's arguments, checked
+    model : Sequential
+    optimizer : SGD
+        With its velocities and the penalty of the method (or protocol).
+    order_rng : numpy.random.Generator
+        The batch order.
+    context : StepContext
+        What the method sees at a pruning step; its ``notes`` become the
+        record's ``method_notes``.
+    progress : callable or None
+    history : list of dict
+        One entry per epoch trained.
+    """
+
+    method: methods.Method
+    dataset: object
+    arch: str
+    hidden: tuple
+    seed: int
+    protocol: Protocol
+    model: object
+    optimizer: SGD
+    order_rng: np.random.Generator
+    context: methods.StepContext
+    progress: object
+    history: list = dataclasses.field(default_factory=list)
+
+
+class _Targets(typing.NamedTuple):
+    """What the pruning steps aim at (:func:`_targets`).
+
+    Attributes
+    ----------
+    schedule : list of float, or list of dict ``{(index, name): S_l,i}``
+        The sparsity after each step; empty for a method that does not prune.
+    scope : {"global", "layer"}
+    sparsity : float
+        The overall target S, the record's ``target_sparsity``.
+    layer_sparsity : None or dict ``{(index, name): S_l}``
+    """
+
+    schedule: list
+    scope: str
+    sparsity: float
+    layer_sparsity: dict
+
+
+def _checked_arguments(method, dataset, arch, hidden, sparsity, seed, protocol, layer_sparsity):
+    """``(arch, hidden, sparsity, seed, protocol)`` checked; ValueError or TypeError naming what is wrong."""
     arch = models.check_arch(arch)
     hidden = models.arch_hidden(arch, hidden)
     sparsity = check_sparsity(sparsity)
@@ -210,78 +226,135 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         raise ValueError(f"arch {arch!r} reads the {layout!r} layout: load the data set with layout={layout!r}")
     if dataset.X_val.shape[0] == 0:
         raise ValueError("dataset has no validation subset, which fine-tuning needs: load it with val_size >= 1")
+    return arch, hidden, sparsity, seed, protocol
 
+
+def _start(method, dataset, arch, hidden, sparsity, seed, protocol, progress):
+    """The freshly built network, its optimiser and the run's three random streams (module docstring)."""
     init_seed, order_seed, method_seed = np.random.SeedSequence(seed).spawn(3)
     model = method.build(arch, hidden, sparsity, int(init_seed.generate_state(1)[0]), protocol)
     optimizer = SGD(protocol.lr, protocol.momentum, _penalty(method, protocol))
-    order_rng = np.random.default_rng(order_seed)
     context = methods.StepContext(dataset.X_train, dataset.y_train, protocol,
                                   np.random.default_rng(method_seed), optimizer=optimizer)
+    return _Training(method, dataset, arch, hidden, seed, protocol, model, optimizer,
+                     np.random.default_rng(order_seed), context, progress)
+
+
+def _penalty(method, protocol):
+    kind = method.penalty if protocol.penalty is None else protocol.penalty
+    if kind == "l1":
+        return L1(protocol.l1) if protocol.l1 > 0 else None
+    if kind == "l2":
+        return L2(protocol.l2) if protocol.l2 > 0 else None
+    return None
+
+
+def _targets(training, sparsity, layer_sparsity):
+    """The sparsity after each pruning step, the scope it is reached in, and the overall target.
+
+    One S: the method's schedule [S_1, …, S_k] in its scope.  One S_l per
+    layer: each layer's own schedule, step by step ``{(index, name): S_l,i}``,
+    each layer ranked on its own (scope "layer"); the overall target is then
+    the fraction of all prunable weights these keep counts remove.
+    """
+    method, protocol, model = training.method, training.protocol, training.model
     if layer_sparsity is None:
-        targets = method.schedule(sparsity, protocol)
-        scope = method.scope(protocol)
-    else:
-        layer_sparsity = _checked_layer_sparsity(model, layer_sparsity)
-        per_layer = {key: method.schedule(S_l, protocol) for key, S_l in layer_sparsity.items()}
-        targets = [dict(zip(per_layer, step)) for step in zip(*per_layer.values())]
-        scope = "layer"
-        sizes = {(i, name): layer.params[name].size for i, layer, name in model.parameters(prunable_only=True)}
-        kept = sum(kept_count(S_l, sizes[key]) for key, S_l in layer_sparsity.items())
-        sparsity = 1.0 - kept / sum(sizes.values())
-    prune_at = dict(zip(protocol.prune_epochs(len(targets)), targets))
-    history = []
+        return _Targets(method.schedule(sparsity, protocol), method.scope(protocol), sparsity, None)
+    layer_sparsity = _checked_layer_sparsity(model, layer_sparsity)
+    per_layer = {key: method.schedule(S_l, protocol) for key, S_l in layer_sparsity.items()}
+    schedule = [dict(zip(per_layer, step)) for step in zip(*per_layer.values())]
+    sizes = {(i, name): layer.params[name].size for i, layer, name in model.parameters(prunable_only=True)}
+    kept = sum(kept_count(S_l, sizes[key]) for key, S_l in layer_sparsity.items())
+    return _Targets(schedule, "layer", 1.0 - kept / sum(sizes.values()), layer_sparsity)
 
-    def report(entry):
-        if progress is not None:
-            progress(entry)
 
-    def train_one(epoch, phase):
-        epoch_timer = Timer()
-        optimizer.lr = protocol.lr_at(epoch - context.lr_restart_epoch, context.lr_factor)
-        loss = train_epoch(model, optimizer, dataset.X_train, dataset.y_train, protocol.batch_size, order_rng)
-        if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"the training loss became {loss} at epoch {epoch + 1}; lower lr (now {optimizer.lr}) "
-                "or the penalty"
-            )
-        val = model.accuracy(dataset.X_val, dataset.y_val)
-        entry = {"epoch": epoch + 1, "phase": phase, "loss": loss, "val_accuracy": val,
-                 "sparsity": _sparsity_now(model), "lr": optimizer.lr, "seconds": epoch_timer()}
-        history.append(entry)
-        report(entry)
-        return val
+def _train_one(training, epoch, phase):
+    """One epoch (0-based ``epoch``) at the protocol's learning rate; its validation accuracy."""
+    protocol, optimizer, context, model = training.protocol, training.optimizer, training.context, training.model
+    epoch_timer = Timer()
+    optimizer.lr = protocol.lr_at(epoch - context.lr_restart_epoch, context.lr_factor)
+    loss = train_epoch(model, optimizer, training.dataset.X_train, training.dataset.y_train, protocol.batch_size,
+                       training.order_rng)
+    if not math.isfinite(loss):
+        raise FloatingPointError(
+            f"the training loss became {loss} at epoch {epoch + 1}; lower lr (now {optimizer.lr}) or the penalty"
+        )
+    val = model.accuracy(training.dataset.X_val, training.dataset.y_val)
+    entry = {"epoch": epoch + 1, "phase": phase, "loss": loss, "val_accuracy": val,
+             "sparsity": _sparsity_now(model), "lr": optimizer.lr, "seconds": epoch_timer()}
+    training.history.append(entry)
+    _report(training, entry)
+    return val
 
-    def prune_if_due(epoch):
-        if epoch in prune_at:
-            context.step += 1
-            context.epoch = epoch
-            step_report = prune(model, method.saliency(model, context), prune_at[epoch], scope)
-            method.after_prune(model, context)
-            report({"event": "prune", "step": context.step, "epoch": epoch + 1,
-                    "target": prune_at[epoch], "achieved": step_report["achieved_sparsity"]})
 
-    first_epoch = 0
-    shared = pretrained is not None and method.prunes and 0 < protocol.pretrain_epochs <= protocol.fixed_epochs
-    cache_key = _pretraining_key(method, dataset, arch, hidden, seed, protocol) if shared else None
-    reused = shared and cache_key in pretrained
-    if reused:
-        _set_training_state(pretrained[cache_key], model, optimizer, order_rng, history)
-        first_epoch = protocol.pretrain_epochs
-    for epoch in range(first_epoch, protocol.fixed_epochs):
-        if shared and not reused and epoch == protocol.pretrain_epochs:
-            pretrained[cache_key] = _training_state(model, optimizer, order_rng, history)
-        prune_if_due(epoch)
-        train_one(epoch, "pretrain" if context.step == 0 else "prune")
-    if shared and cache_key not in pretrained:  # pre-training fills the whole fixed part (k = 1)
-        pretrained[cache_key] = _training_state(model, optimizer, order_rng, history)
-    # The last iterative step falls at the start of fine-tuning: on from
-    # there until the validation accuracy stops improving.
-    epochs_done = protocol.fixed_epochs
-    prune_if_due(epochs_done)
+def _prune_if_due(training, timetable, scope, epoch):
+    """Step i of the timetable, if it falls at the start of ``epoch``: the method's saliency, then the engine."""
+    if epoch not in timetable:
+        return
+    method, model, context = training.method, training.model, training.context
+    context.step += 1
+    context.epoch = epoch
+    step_report = prune(model, method.saliency(model, context), timetable[epoch], scope)
+    method.after_prune(model, context)
+    _report(training, {"event": "prune", "step": context.step, "epoch": epoch + 1,
+                       "target": timetable[epoch], "achieved": step_report["achieved_sparsity"]})
+
+
+def _report(training, entry):
+    if training.progress is not None:
+        training.progress(entry)
+
+
+def _pretrain(training, pretrained):
+    """Epochs 1 … P, or the state after them taken from ``pretrained``; True when taken.
+
+    The first P epochs of a pruning method do not depend on the target
+    sparsity, so runs that differ only in S (the levels of a table) can
+    train them once: the state after pre-training (weights, velocities, the
+    batch-order and dropout streams, the history) is stored in
+    ``pretrained`` under what it depends on (:func:`_pretraining_key`) and
+    restored exactly, so the results are bit for bit those of a run
+    without the cache.
+    """
+    P = training.protocol.pretrain_epochs
+    # a net that is never pruned may depend on S from the start (a HashedNet's size)
+    shared = pretrained is not None and training.method.prunes and P > 0
+    key = _pretraining_key(training) if shared else None
+    if shared and key in pretrained:
+        _set_training_state(pretrained[key], training)
+        return True
+    for epoch in range(P):
+        _train_one(training, epoch, "pretrain")
+    if shared:
+        pretrained[key] = _training_state(training)
+    return False
+
+
+def _prune_and_retrain(training, timetable, scope):
+    """Epochs P + 1 … P + (k − 1)·e: each opens with the pruning step due then, if any."""
+    protocol, context = training.protocol, training.context
+    for epoch in range(protocol.pretrain_epochs, protocol.fixed_epochs):
+        _prune_if_due(training, timetable, scope, epoch)
+        # a method that never prunes is still pre-training in these epochs
+        _train_one(training, epoch, "pretrain" if context.step == 0 else "prune")
+
+
+def _fine_tune(training, timetable, scope):
+    """The last step, then epochs until ``patience`` bring no better validation accuracy; the best restored.
+
+    docs/methods.md#fine-tuning.  At most ``finetune_max`` epochs; the
+    weights of the best epoch (the first of equal bests) are put back.
+
+    Returns
+    -------
+    float
+        The best validation accuracy.
+    """
+    protocol, model = training.protocol, training.model
+    _prune_if_due(training, timetable, scope, protocol.fixed_epochs)
     best_val, best_weights, since_best = -1.0, None, 0
-    for epoch in range(epochs_done, epochs_done + protocol.finetune_max):
-        val = train_one(epoch, "finetune")
-        epochs_done += 1
+    for epoch in range(protocol.fixed_epochs, protocol.fixed_epochs + protocol.finetune_max):
+        val = _train_one(training, epoch, "finetune")
         if val > best_val:
             best_val, best_weights, since_best = val, _snapshot(model), 0
         else:
@@ -289,32 +362,40 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
             if since_best >= protocol.patience:
                 break
     _restore(model, best_weights)
+    return best_val
+
+
+def _record(training, targets, best_val, reused, timer):
+    """The JSON-ready result of a run (:data:`RECORD_FIELDS` first)."""
+    method, model, dataset, protocol = training.method, training.model, training.dataset, training.protocol
     final = pruning_report(model)
-    record = {
+    layer_sparsity = targets.layer_sparsity
+    return {
         "method": method.name,
         "dataset": dataset.name,
-        "arch": models.describe(arch, hidden),
-        "arch_name": arch,
-        "hidden": list(hidden),
-        "target_sparsity": sparsity,
-        "achieved_sparsity": final["achieved_sparsity"],
-        "weights_total": _virtual_weights(model),
-        "weights_kept": _real_weights(model),
+        "arch": models.describe(training.arch, training.hidden),
+        "arch_name": training.arch,
+        "hidden": list(training.hidden),
+        "target_sparsity": targets.sparsity,
+        "achieved_sparsity": method.achieved_sparsity(model),
+        "weights_total": virtual_weight_count(model),
+        "weights_kept": model.n_kept_weights,
         "biases": model.n_biases,
-        "parameters": _real_weights(model) + model.n_biases,
+        "parameters": model.n_kept_weights + model.n_biases,
         "test_accuracy": model.accuracy(dataset.X_test, dataset.y_test),
         "val_accuracy": best_val,
-        "epochs": epochs_done,
-        "seed": seed,
+        "epochs": len(training.history),
+        "seed": training.seed,
         "wall_s": timer(),
-        "config": {"protocol": protocol.to_dict(), "scope": scope, "penalty": repr(optimizer.penalty),
-                   "schedule": _json_schedule(targets), "data": _data_config(dataset),
+        "config": {"protocol": protocol.to_dict(), "scope": targets.scope,
+                   "penalty": repr(training.optimizer.penalty), "schedule": _json_schedule(targets.schedule),
+                   "data": _data_config(dataset),
                    "layer_sparsity": None if layer_sparsity is None else
                    {f"{index}.{name}": S_l for (index, name), S_l in layer_sparsity.items()}},
         "version": __version__,
         "layers": {f"{index}.{name}": entry for (index, name), entry in final["layers"].items()},
-        "method_notes": {k: v for k, v in context.notes.items() if not k.startswith("_")},
-        "history": history,
+        "method_notes": training.context.notes,
+        "history": training.history,
         "backend": kernels.ACTIVE_BACKEND,
         "dense_float32_bytes": dense_float32_nbytes(model),
         "synthetic_data": dataset.synthetic,
@@ -322,11 +403,54 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         "host": {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count()},
         "pretraining_reused": bool(reused),
     }
-    if method.name == "hashednet":
-        # a hashed net stores no pruned weights: its sparsity is the share of
-        # virtual weights it does not store
-        record["achieved_sparsity"] = 1.0 - record["weights_kept"] / record["weights_total"]
-    return model, record
+
+
+def _snapshot(model):
+    return [{name: p.copy() for name, p in layer.params.items()} for layer in model.layers]
+
+
+def _restore(model, snapshot):
+    for layer, params in zip(model.layers, snapshot):
+        for name, p in params.items():
+            layer.params[name][...] = p
+
+
+def _sparsity_now(model):
+    return 1.0 - model.n_kept_weights / model.n_weights
+
+
+def _pretraining_key(training):
+    """What the first ``pretrain_epochs`` epochs of a pruning run depend on (not the target S)."""
+    dataset, protocol = training.dataset, training.protocol
+    fields = ("batch_size", "lr", "momentum", "l1", "l2", "pretrain_epochs", "dropout", "penalty", "lr_decay")
+    return (training.method.name, training.arch, tuple(training.hidden), training.seed, dataset.name,
+            dataset.split, dataset.X_train.shape, dataset.X_val.shape,
+            repr(dataset.provenance.get("validation")), tuple(getattr(protocol, f) for f in fields),
+            kernels.ACTIVE_BACKEND)
+
+
+def _training_state(training):
+    """Everything later epochs depend on, copied: weights, velocities, random streams, history."""
+    model, optimizer = training.model, training.optimizer
+    index_of = {id(layer): i for i, layer in enumerate(model.layers)}
+    return {
+        "params": _snapshot(model),
+        "velocity": {(index_of[id(layer)], name): v.copy() for (layer, name), v in optimizer.velocity.items()},
+        "order_rng": copy.deepcopy(training.order_rng.bit_generator.state),
+        "layer_rngs": {i: copy.deepcopy(layer.rng.bit_generator.state) for i, layer in enumerate(model.layers)
+                       if hasattr(layer, "rng")},
+        "history": copy.deepcopy(training.history),
+    }
+
+
+def _set_training_state(state, training):
+    model = training.model
+    _restore(model, state["params"])
+    training.optimizer.velocity = {(model.layers[i], name): v.copy() for (i, name), v in state["velocity"].items()}
+    training.order_rng.bit_generator.state = copy.deepcopy(state["order_rng"])
+    for i, rng_state in state["layer_rngs"].items():
+        model.layers[i].rng.bit_generator.state = copy.deepcopy(rng_state)
+    training.history.extend(copy.deepcopy(state["history"]))
 
 
 def _checked_layer_sparsity(model, layer_sparsity):
@@ -350,14 +474,6 @@ def _checked_layer_sparsity(model, layer_sparsity):
 
 def _json_schedule(targets):
     return [t if not isinstance(t, dict) else {f"{i}.{n}": S for (i, n), S in t.items()} for t in targets]
-
-
-def _virtual_weights(model):
-    """Weights of the uncompressed architecture (a HashedDense counts n_in·n_out)."""
-    total = 0
-    for _, layer, name in model.parameters(prunable_only=True):
-        total += layer.n_in * layer.n_out if hasattr(layer, "K") else layer.params[name].size
-    return total
 
 
 def _data_config(dataset):

@@ -18,59 +18,71 @@ last pruning step are restored.  Methods that do not prune (``dense``,
 timetable, so every method gets the same training budget.
 
 The defaults are pynncomp's choice (the study does not publish all of
-them); :data:`DEFAULTS_RATIONALE` says where each comes from.
+them); docs/protocol.md gives each one's reason and the measurement behind
+it (:data:`DEFAULTS_RATIONALE` maps every field to its section).
 """
 import dataclasses
 import hashlib
 import json
 import time
 
+from .compress.prune import SCOPES
 from .kernels._validate import check_int
 from .nn._checks import check_positive_int, check_real
 
 SCHEDULES = ("power", "cubic", "oneshot")
-SCOPES = ("global", "layer")
 PENALTIES = ("l1", "l2", "none")
 # Protocol fields added after results were first recorded, with the value
 # that trains exactly as before they existed (left out of run keys then).
 NEUTRAL_LATER_FIELDS = {"penalty": None, "lr_decay": 1.0}
 
-DEFAULTS_RATIONALE = {
-    "batch_size": "16, the comparative study's batch size (docs/methods.md#defaults)",
-    "lr": "0.01, the study's learning rate (docs/methods.md#defaults)",
-    "momentum": "0.9, the usual heavy-ball value: 784-100-10 passes 97.5 % test accuracy in about 15 epochs",
-    "l2": "3e-4 for (lambda/2) sum w^2 on the mean loss: on MNIST 784-100-10 at 99 % removed (seed 0) "
-          "validation accuracy 95.4 % against 94.8 % with 1e-4; 1e-5 was worse still",
-    "l1": "5e-5 for lambda sum |w| on the mean loss: same test, validation 95.0 % against 94.3 % with 2e-5",
-    "pretrain_epochs": "10: the dense net is close to converged (OBD's saliency assumes it)",
-    "steps": "k = 20 pruning steps, one epoch apart: at the same cost as k = 10 two epochs apart, "
-             "99.8 % removed gave 71.8 % instead of 51.5 +- 6.3 % (5 runs), 99.5 % 90.4 % instead of "
-             "88.1 %, 99 % 95.6 % instead of 94.9 %: the last step of S (i/k)^(1/c) divides the kept "
-             "weights by 6 at 99.8 % with k = 10, by 3.5 with k = 20",
-    "power": "c = 10: S_1 = 0.74 S, then ever smaller steps; at 99 % removed (k = 10) this gave 94.5 % "
-             "(c = 3: 92.1 %, c = 6: 93.5 %, c = 1: 90.2 %), the last steps being what hurts",
-    "prune_every": "1 epoch of retraining between steps",
-    "finetune_max": "30 epochs at most after the last step",
-    "patience": "3 epochs without a new best validation accuracy end fine-tuning",
-    "obd_samples": "5000 training images for OBD's h (a fixed random subsample)",
-    "han_lr_factor": "0.1: Han et al. retrain at 1/10 of the original learning rate",
-    "penalty": "None: each method's own (L1 for magl1, L2 for the others)",
-    "lr_decay": "1: a constant learning rate, as the comparative study's runs",
-}
+
+def canonical_hash(fields):
+    """8 hex digits of the SHA-1 of ``json.dumps(fields, sort_keys=True)``.
+
+    A short name for a dict of settings that does not depend on the order
+    of its keys: the run keys of ``pynncomp reproduce`` end with it.
+
+    Parameters
+    ----------
+    fields : dict
+        JSON-serialisable.
+
+    Returns
+    -------
+    str
+        8 lowercase hex digits.
+    """
+    return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
 
 
-def protocol_hash(protocol_dict):
-    """8 hex digits of the SHA-1 of a protocol's canonical JSON (``Protocol.to_dict()``).
+def protocol_hash(protocol):
+    """8 hex digits that name a protocol: :func:`canonical_hash` of :meth:`Protocol.identity`.
 
     Fields added to the protocol later are left out at their neutral value
     (:data:`NEUTRAL_LATER_FIELDS`), so a run recorded before they existed
     keeps its key.  The run keys of ``pynncomp reproduce`` and the file
     names of ``pynncomp train`` end with it.
+
+    Parameters
+    ----------
+    protocol : Protocol or dict
+        A dict is a protocol's :meth:`Protocol.to_dict` as records store it,
+        which may lack the later fields (they take their neutral value).
+
+    Returns
+    -------
+    str
+        8 lowercase hex digits.
     """
-    protocol_dict = {k: v for k, v in protocol_dict.items()
-                     if not (k in NEUTRAL_LATER_FIELDS and v == NEUTRAL_LATER_FIELDS[k])}
-    text = json.dumps(protocol_dict, sort_keys=True)
-    return hashlib.sha1(text.encode()).hexdigest()[:8]
+    if isinstance(protocol, dict):
+        missing = sorted(set(PROTOCOL_FIELDS) - set(protocol) - set(NEUTRAL_LATER_FIELDS))
+        if missing:
+            raise ValueError(f"protocol must be a Protocol or its to_dict(); the dict given misses {missing}")
+        protocol = Protocol().replace(**protocol)
+    if not isinstance(protocol, Protocol):
+        raise TypeError(f"protocol must be a Protocol or its to_dict(), got {type(protocol).__name__}")
+    return canonical_hash(protocol.identity())
 
 
 def _check_choice(name, value, choices):
@@ -86,43 +98,54 @@ class Protocol:
     Attributes
     ----------
     batch_size : int >= 1
+        Default 16, the study's (docs/protocol.md#batch-size).
     lr : float > 0
-        SGD learning rate η.
+        SGD learning rate η.  Default 0.01, the study's (docs/protocol.md#lr).
     momentum : float in [0, 1)
+        Default 0.9 (docs/protocol.md#momentum).
     l1, l2 : float >= 0
         λ of the L1 penalty λ·Σ|w| and of the L2 penalty (λ/2)·Σw²; a
         method uses the one its name says (docs/methods.md#pruning).
+        Defaults 5e-5 (docs/protocol.md#l1) and 3e-4 (docs/protocol.md#l2).
     pretrain_epochs : int >= 0
-        P, epochs before the first pruning step.
+        P, epochs before the first pruning step.  Default 10
+        (docs/protocol.md#pretrain-epochs).
     steps : int >= 1
-        k, the number of pruning steps.
+        k, the number of pruning steps.  Default 20 (docs/protocol.md#steps).
     power : float >= 1
-        c of the power schedule.
+        c of the power schedule.  Default 10 (docs/protocol.md#power).
     prune_every : int >= 1
-        e, epochs between pruning steps.
+        e, epochs between pruning steps.  Default 1
+        (docs/protocol.md#prune-every).
     finetune_max : int >= 1
-        The most epochs trained after the fixed part.
+        The most epochs trained after the fixed part.  Default 30
+        (docs/protocol.md#finetune-max).
     patience : int >= 1
         Fine-tuning stops after this many epochs without a new best
-        validation accuracy.
+        validation accuracy.  Default 3 (docs/protocol.md#patience).
     schedule : {"power", "cubic", "oneshot"}
         The sparsity after each step (:mod:`pynncomp.compress.schedules`).
+        Default "power", the study's (docs/protocol.md#schedule).
     scope : None or {"global", "layer"}
-        None: the method's own default.
+        None, the default: the method's own (docs/protocol.md#scope).
     obd_samples : int >= 1
-        Training images h is averaged over for OBD.
+        Training images h is averaged over for OBD.  Default 5000
+        (docs/protocol.md#obd-samples).
     han_lr_factor : float in (0, 1]
         The learning rate of Han et al.'s retraining, as a fraction of lr.
+        Default 0.1, Han et al.'s (docs/protocol.md#han-lr-factor).
     dropout : float in [0, 1)
-        Dropout after the hidden ReLUs (0: none).
+        Dropout after the hidden ReLUs.  Default 0, none
+        (docs/protocol.md#dropout).
     penalty : None or {"l1", "l2", "none"}
-        None: the method's own penalty (MagL1 trains with L1, the others
-        with L2); otherwise this one for every method (Han et al.'s Fig. 5
-        compares L1 and L2 for the same pruning).
+        None, the default: the method's own penalty (MagL1 trains with L1,
+        the others with L2); otherwise this one for every method (Han et
+        al.'s Fig. 5 compares L1 and L2 for the same pruning)
+        (docs/protocol.md#penalty).
     lr_decay : float in (0, 1]
         The learning rate of epoch e (from 0) is lr·lr_decay^e (times
-        han_lr_factor once Han et al.'s retraining has begun); 1 keeps it
-        constant.
+        han_lr_factor once Han et al.'s retraining has begun).  Default 1,
+        a constant rate (docs/protocol.md#lr-decay).
 
     Fields added after the first release (``penalty``, ``lr_decay``) are
     listed in :data:`NEUTRAL_LATER_FIELDS` with the value that leaves the
@@ -199,6 +222,11 @@ class Protocol:
         return dataclasses.replace(self, **changes)
 
 
+PROTOCOL_FIELDS = tuple(field.name for field in dataclasses.fields(Protocol))
+# The section of docs/protocol.md that gives each default's reason and evidence.
+DEFAULTS_RATIONALE = {name: f"docs/protocol.md#{name.replace('_', '-')}" for name in PROTOCOL_FIELDS}
+
+
 def train_epoch(model, optimizer, X, y, batch_size, rng):
     """One pass over (X, y) in a random order, one SGD step per batch.
 
@@ -239,4 +267,5 @@ class Timer:
         return time.perf_counter() - self.start
 
 
-__all__ = ["Protocol", "protocol_hash", "SCHEDULES", "SCOPES", "DEFAULTS_RATIONALE", "train_epoch"]
+__all__ = ["Protocol", "protocol_hash", "canonical_hash", "SCHEDULES", "SCOPES", "DEFAULTS_RATIONALE",
+           "PROTOCOL_FIELDS", "train_epoch"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pynncomp import data, experiment, methods, models
-from pynncomp.compress import kept_count, magnitude_saliency, prune
+from pynncomp.compress import kept_count, magnitude_saliency, prune, pruning_report
 from pynncomp.methods import StepContext
 from pynncomp.nn import Dense, Dropout, HashedDense, Sequential
 from pynncomp.train import Protocol, protocol_hash
@@ -127,6 +127,34 @@ def test_hashednet_matches_the_pruned_weight_count_and_shares_weights(digits):
             assert np.all(in_bucket == in_bucket[0])
 
 
+def test_hashednet_sparsity_is_the_share_of_virtual_weights_not_stored(digits):
+    model, record = experiment.run("hashednet", digits, hidden=24, sparsity=0.9, seed=0, protocol=TINY)
+    stored, m = sum(layer.K for layer in model.layers if isinstance(layer, HashedDense)), 784 * 24 + 24 * 10
+    assert record["achieved_sparsity"] == methods.get("hashednet").achieved_sparsity(model) == 1 - stored / m
+    assert pruning_report(model)["achieved_sparsity"] == 0.0  # no weight of a hashed net is pruned
+
+
+def test_each_run_gets_its_own_method_object():
+    assert methods.get("obd") is not methods.get("obd")
+    assert isinstance(methods.get("dense"), methods.Uncompressed) and methods.get("dense").name == "dense"
+    han = methods.get("han")
+    assert methods.get(han) is han
+    with pytest.raises(TypeError, match="method must be a name"):
+        methods.get(3)
+
+
+@pytest.mark.parametrize("name, reported", [("magl2", set()), ("obd", {"obd_subsample"}), ("han", {"steps"}),
+                                            ("hashednet", set())])
+def test_method_notes_hold_only_what_the_record_reports(name, reported, digits):
+    protocol = TINY.replace(dropout=0.2)
+    _, first = experiment.run(name, digits, hidden=8, sparsity=0.8, seed=3, protocol=protocol)
+    _, second = experiment.run(name, digits, hidden=8, sparsity=0.8, seed=3, protocol=protocol)
+    assert set(first["method_notes"]) == reported
+    json.dumps(first["method_notes"], allow_nan=False)
+    # nothing carried over from the first run: the second has the same numbers
+    assert second["method_notes"] == first["method_notes"] and second["test_accuracy"] == first["test_accuracy"]
+
+
 def test_hashednet_refuses_lenet5():
     with pytest.raises(ValueError, match="hashes dense layers"):
         methods.get("hashednet").check("lenet5", (500,), 0.9)
@@ -223,6 +251,21 @@ def test_han_threshold_is_per_layer():
     q = max(s[~layer.masks["W"]].max() for s, layer in zip(saliency.values(), model.layers))
     for s, layer in zip(saliency.values(), model.layers):
         assert s[layer.masks["W"]].min() >= q
+
+
+def test_han_reports_no_q_when_a_step_cuts_into_a_layer_of_zero_sigma():
+    """A layer whose kept weights are all 0.25 has σ_l = 0 and s = +inf: the exact count goes past every q."""
+    model = Sequential([Dense(6, 5, seed=0, dtype=np.float64), Dense(5, 4, seed=1, dtype=np.float64)])
+    model.layers[1].params["W"][...] = 0.25
+    X = np.random.default_rng(0).standard_normal((10, 6))
+    context = StepContext(X, np.zeros(10, dtype=np.int64), TINY, np.random.default_rng(0), step=1)
+    han = methods.get("han")
+    prune(model, han.saliency(model, context), {(0, "W"): 0.5, (1, "W"): 0.5}, scope="layer")
+    han.after_prune(model, context)
+    step = context.notes["steps"][0]
+    assert step["q_layer"]["1.W"] is None and step["q"] is None
+    assert 0 < step["q_layer"]["0.W"] < np.inf and step["kept_fraction"] == {"0.W": 0.5, "1.W": 0.5}
+    json.dumps(context.notes, allow_nan=False)
 
 
 def test_han_rescales_dropout(digits):

@@ -6,6 +6,8 @@ from pynncomp.compress import (
     han_prune,
     hashed_buckets,
     kept_count,
+    kept_weight_std,
+    layer_normalised_magnitude,
     magnitude_saliency,
     matched_hashed_buckets,
     obd_saliency,
@@ -199,6 +201,69 @@ def test_han_prune_with_quality_zero_prunes_nothing():
     assert han_prune(model, 0.0) == {(0, "W"): 1.0, (2, "W"): 1.0}
     with pytest.raises(ValueError, match="quality"):
         han_prune(model, -1)
+
+
+def test_kept_weight_std_is_the_population_std_of_the_kept_weights():
+    w = np.array([[1.0, -2.0, 0.0], [4.0, 0.5, -3.0]], dtype=np.float32)
+    mask = np.array([[True, True, False], [True, False, True]])
+    kept = [1.0, -2.0, 4.0, -3.0]
+    mean = sum(kept) / 4
+    assert kept_weight_std(w, mask) == pytest.approx((sum((x - mean) ** 2 for x in kept) / 4) ** 0.5, rel=1e-15)
+    assert kept_weight_std(w) == pytest.approx(np.std(w.astype(np.float64)), rel=1e-15)
+    assert kept_weight_std(w, np.zeros_like(mask)) == 0.0
+    assert kept_weight_std(w, w == 4.0) == 0.0
+
+
+def scaled_mlp(seed=0):
+    """Three layers whose weights differ in scale by a factor of 100: plain magnitude would strip layer 0 first."""
+    model = mlp((30, 20, 15, 5), seed=seed)
+    model.layers[2].params["W"] *= 10.0
+    model.layers[4].params["W"] *= 100.0
+    return model
+
+
+@pytest.mark.parametrize("sparsities", [[0.5], [0.3, 0.7], [0.6, 0.8, 0.9]])
+def test_one_q_over_normalised_magnitudes_is_hans_threshold_per_layer(sparsities):
+    """Ranking |w|/σ_l globally to an exact count prunes what han_prune's q·σ_l prunes, step after step.
+
+    docs/methods.md#han-exact: with q between the largest s pruned and the
+    smallest s kept, the literal per-layer rule |w| >= q·σ_l, σ_l of the
+    weights kept before the step, keeps exactly what the ranking kept.
+    """
+    ranked, literal = scaled_mlp(), scaled_mlp()
+    for S in sparsities:
+        before = {(i, n): (layer.params[n].astype(np.float64), dict(layer.masks).get(n))
+                  for i, layer, n in literal.parameters(prunable_only=True)}
+        saliency = layer_normalised_magnitude(ranked)
+        prune(ranked, saliency, S)
+        pruned = np.concatenate([s[~ranked.layers[i].masks[n]] for (i, n), s in saliency.items()])
+        kept = np.concatenate([s[ranked.layers[i].masks[n]] for (i, n), s in saliency.items()])
+        assert pruned.max() < kept.min()
+        q = (pruned.max() + kept.min()) / 2
+        han_prune(literal, q)
+        for (i, n), keep in kept_masks(ranked).items():
+            np.testing.assert_array_equal(literal.layers[i].masks[n], keep)
+            w, kept_before = before[(i, n)]
+            kept_before = np.ones(w.shape, dtype=bool) if kept_before is None else kept_before
+            values = w[kept_before]
+            sigma = np.sqrt(np.mean((values - values.mean()) ** 2))
+            assert np.abs(w[keep]).min() >= q * sigma > np.abs(w[kept_before & ~keep]).max()
+    # each layer lost weights: one q, thresholds of each layer's own scale
+    assert all(0 < keep.mean() < 1 for keep in kept_masks(ranked).values())
+
+
+def test_a_layer_of_zero_sigma_is_below_no_threshold():
+    """σ_l = 0 (here all kept weights exactly 0.25): no |w| < q·0, so s = +inf and han_prune keeps the layer."""
+    model = mlp((8, 6, 4))
+    model.layers[2].params["W"][...] = 0.25
+    saliency = layer_normalised_magnitude(model)
+    assert np.isposinf(saliency[(2, "W")]).all() and np.isfinite(saliency[(0, "W")]).all()
+    kept = han_prune(model, 5.0)
+    assert kept[(2, "W")] == 1.0 and kept[(0, "W")] < 1.0
+    fresh = mlp((8, 6, 4))
+    fresh.layers[2].params["W"][...] = 0.25
+    prune(fresh, layer_normalised_magnitude(fresh), 0.6)  # 0.6·72 < 48 weights of layer 0
+    assert fresh.layers[2].masks["W"].all()
 
 
 def test_rescaled_dropout():

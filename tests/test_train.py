@@ -1,10 +1,18 @@
-"""The protocol (validation, timetable) and the epoch loop."""
+"""The protocol (validation, timetable, run-key hash, documented defaults) and the epoch loop."""
+import ast
+import dataclasses
+import importlib
+import pathlib
+import re
+
 import numpy as np
 import pytest
 
-from pynncomp import models
+from pynncomp import compress, models, train
 from pynncomp.nn import SGD, L2
-from pynncomp.train import Protocol, train_epoch
+from pynncomp.train import Protocol, canonical_hash, protocol_hash, train_epoch
+
+PROTOCOL_DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 
 
 def test_defaults_are_valid_and_serialisable():
@@ -69,7 +77,6 @@ def test_train_epoch_lowers_the_loss_and_visits_every_sample():
 
 
 def test_later_fields_at_their_neutral_value_leave_the_run_key_alone():
-    from pynncomp.train import protocol_hash
     from pynncomp.train import NEUTRAL_LATER_FIELDS
 
     base = Protocol()
@@ -87,3 +94,65 @@ def test_lr_schedule_and_penalty_override():
         Protocol(penalty="l3")
     with pytest.raises(ValueError, match=r"lr_decay must be in \(0, 1\]"):
         Protocol(lr_decay=0.0)
+
+
+# The protocol suffixes of the run keys in results/runs.jsonl (the default
+# protocol), results/schedule-k10/runs.jsonl and results/han/runs.jsonl.
+HAN_LENET300 = dict(finetune_max=40, han_lr_factor=1.0, lr_decay=0.95, patience=5, power=3.0, pretrain_epochs=15,
+                    prune_every=2, steps=10)
+COMMITTED_KEYS = [
+    (Protocol(), "71499ea8"),
+    (Protocol(steps=10, prune_every=2), "eaa05205"),
+    (Protocol(**HAN_LENET300), "3e3be88e"),
+    (Protocol(**HAN_LENET300, penalty="l1"), "a59f60e9"),
+    (Protocol(**HAN_LENET300, penalty="l2", schedule="oneshot"), "d8cd5613"),
+    (Protocol(batch_size=64, finetune_max=40, han_lr_factor=0.5, l2=5e-4, lr=0.02, lr_decay=0.9, patience=5,
+              power=3.0, pretrain_epochs=15, prune_every=2, steps=10), "7b4b0182"),
+]
+
+
+@pytest.mark.parametrize("protocol, expected", COMMITTED_KEYS, ids=[key for _, key in COMMITTED_KEYS])
+def test_protocol_hash_keeps_the_committed_run_keys(protocol, expected):
+    old_style = {k: v for k, v in protocol.to_dict().items() if k not in train.NEUTRAL_LATER_FIELDS}
+    assert protocol_hash(protocol) == protocol_hash(protocol.to_dict()) == expected
+    if protocol.penalty is None and protocol.lr_decay == 1.0:
+        assert protocol_hash(old_style) == expected
+
+
+def test_protocol_hash_is_the_hash_of_the_identity():
+    protocol = Protocol(lr_decay=0.5, penalty="l1", steps=4)
+    assert protocol_hash(protocol) == canonical_hash(protocol.identity())
+    # "1744f53e" begins the SHA-1 of the text {"a": 1, "b": 2}
+    assert canonical_hash({"b": 2, "a": 1}) == canonical_hash({"a": 1, "b": 2}) == "1744f53e"
+
+
+def test_protocol_hash_refuses_what_is_not_a_protocol():
+    with pytest.raises(ValueError, match=r"misses \['lr'\]"):
+        protocol_hash({k: v for k, v in Protocol().to_dict().items() if k != "lr"})
+    with pytest.raises(ValueError, match="unknown protocol fields"):
+        protocol_hash(dict(Protocol().to_dict(), epochs=3))
+    with pytest.raises(TypeError, match="protocol must be a Protocol"):
+        protocol_hash([("lr", 0.01)])
+
+
+def test_scopes_have_one_home():
+    engine = importlib.import_module("pynncomp.compress.prune")
+    assert train.SCOPES is compress.SCOPES is engine.SCOPES
+
+
+def documented_defaults():
+    """``{anchor: (field, value)}`` of the sections of docs/protocol.md: ``### `field` = value``."""
+    sections = re.findall(r'<a id="([^"]+)"></a>\n### `(\w+)` = (.+)\n', PROTOCOL_DOC.read_text())
+    return {anchor: (field, ast.literal_eval(value)) for anchor, field, value in sections}
+
+
+def test_every_default_has_its_section_in_docs_protocol_md_with_the_value():
+    documented = documented_defaults()
+    defaults = {field.name: field.default for field in dataclasses.fields(Protocol)}
+    assert set(train.DEFAULTS_RATIONALE) == set(defaults)
+    for name, where in train.DEFAULTS_RATIONALE.items():
+        path, _, anchor = where.partition("#")
+        assert path == "docs/protocol.md" and anchor in documented, name
+        field, value = documented[anchor]
+        assert field == name and value == defaults[name], name
+        assert f"(docs/protocol.md#{anchor})" in " ".join(Protocol.__doc__.split()), name

@@ -4,10 +4,13 @@
 * :mod:`.prune` — saliencies and the exact pruning engine (masks).
 * :mod:`.hashing` — HashedNet bucket counts matched to a pruned net's size.
 """
-from .hashing import hashed_buckets, matched_hashed_buckets
+from .hashing import hashed_buckets, matched_hashed_buckets, virtual_weight_count
 from .prune import (
+    SCOPES,
     han_prune,
     kept_count,
+    kept_weight_std,
+    layer_normalised_magnitude,
     magnitude_saliency,
     obd_saliency,
     prune,
@@ -27,8 +30,12 @@ __all__ = [
     "magnitude_saliency",
     "random_saliency",
     "obd_saliency",
+    "kept_weight_std",
+    "layer_normalised_magnitude",
     "han_prune",
     "rescaled_dropout",
     "hashed_buckets",
     "matched_hashed_buckets",
+    "virtual_weight_count",
+    "SCOPES",
 ]

@@ -9,6 +9,7 @@ are not hashed in either, so they match too.
 import numbers
 
 from ..nn._checks import check_positive_int
+from ..nn.hashed import HashedDense
 from .prune import kept_count
 from .schedules import _check_sparsity
 
@@ -55,14 +56,14 @@ def hashed_buckets(layer_shapes, n_real):
         )
     buckets = [n_real * v // total for v in sizes]
     remainders = [n_real * v % total for v in sizes]
-    by_remainder = sorted(range(len(sizes)), key=lambda l: (-remainders[l], l))
-    for l in by_remainder[:n_real - sum(buckets)]:
-        buckets[l] += 1
-    for l in range(len(sizes)):
-        if buckets[l] == 0:
-            donor = max(range(len(sizes)), key=lambda d: (buckets[d], -d))
+    by_remainder = sorted(range(len(sizes)), key=lambda layer: (-remainders[layer], layer))
+    for layer in by_remainder[:n_real - sum(buckets)]:
+        buckets[layer] += 1
+    for layer in range(len(sizes)):
+        if buckets[layer] == 0:
+            donor = max(range(len(sizes)), key=lambda other: (buckets[other], -other))
             buckets[donor] -= 1
-            buckets[l] = 1
+            buckets[layer] = 1
     return buckets
 
 
@@ -76,4 +77,25 @@ def matched_hashed_buckets(layer_shapes, sparsity):
     return hashed_buckets(layer_shapes, kept_count(sparsity, sum(sizes)))
 
 
-__all__ = ["hashed_buckets", "matched_hashed_buckets"]
+def virtual_weight_count(model):
+    """The weights of the uncompressed architecture: m of the pruned net a HashedNet is matched to.
+
+    A pruned parameter counts all its entries, kept or not; a
+    :class:`~pynncomp.nn.HashedDense` counts its n_in·n_out virtual
+    weights, not its K real ones (docs/methods.md#parameter-count).
+
+    Parameters
+    ----------
+    model : Sequential
+
+    Returns
+    -------
+    int
+    """
+    total = 0
+    for _, layer, name in model.parameters(prunable_only=True):
+        total += layer.n_in * layer.n_out if isinstance(layer, HashedDense) else layer.params[name].size
+    return total
+
+
+__all__ = ["hashed_buckets", "matched_hashed_buckets", "virtual_weight_count"]

@@ -220,25 +220,88 @@ def pruning_report(model, sparsity=None):
 
 # ---- Han et al. (2015) ------------------------------------------------------------
 
+def kept_weight_std(weights, mask=None):
+    """σ_l of Han et al.'s threshold: the standard deviation of a parameter's kept weights.
+
+    The population standard deviation (divisor n, ``ddof=0``) in float64 of
+    the entries the keep-mask keeps (docs/methods.md#q-sigma).  On the dense
+    net it is the std of the whole tensor, as in Distiller's
+    ``SensitivityPruner`` (which computes it once and freezes it); once
+    small weights are pruned it ignores their zeros, so it grows, and the
+    threshold q·σ_l with it: the "growing threshold" of Han's iterative
+    pruning.  Counting the zeros would shrink it at every step instead.
+    :func:`han_prune` and :func:`layer_normalised_magnitude` both take σ_l
+    from here.
+
+    Parameters
+    ----------
+    weights : ndarray, any shape
+    mask : None or bool ndarray of the shape of ``weights``
+        True where the weight is kept; None keeps all.
+
+    Returns
+    -------
+    float
+        σ_l >= 0; 0.0 when no weight is kept.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    kept = w if mask is None else w[mask]
+    return float(np.std(kept)) if kept.size else 0.0
+
+
+def layer_normalised_magnitude(model):
+    """Han et al.'s saliency: each weight's magnitude over its layer's σ_l.
+
+    .. math:: s_k = \\frac{|w_k|}{\\sigma_{l(k)}}
+
+    Pruning every weight with s_k < q is pruning, in each layer l, the
+    weights below the layer's own threshold q·σ_l, Han et al.'s rule
+    (:func:`han_prune`): for σ_l > 0, |w_k| < q·σ_l exactly when s_k < q (in
+    real numbers; in float64 the two can disagree only for a weight within
+    rounding of the threshold).  So one q over all layers ranked together
+    is the per-layer thresholds q·σ_l, and :func:`prune` on s reaches an
+    exact sparsity with them (docs/methods.md#han-exact).  A layer with
+    σ_l = 0 (a single kept weight, say) has the threshold q·0 = 0, below
+    which no weight lies, so its weights get s = +∞: no finite q prunes them.
+
+    Parameters
+    ----------
+    model : Sequential
+
+    Returns
+    -------
+    dict
+        ``{(layer_index, name): s}``, s float64 of the weight's shape, for
+        every prunable parameter (σ_l from :func:`kept_weight_std`).
+    """
+    saliency = {}
+    for index, layer, name in _prunable(model):
+        w = layer.params[name].astype(np.float64)
+        sigma = kept_weight_std(w, layer.masks.get(name))
+        saliency[(index, name)] = np.abs(w) / sigma if sigma > 0 else np.full(w.shape, np.inf)
+    return saliency
+
+
 def han_prune(model, quality):
-    """Han et al. (2015) per-layer threshold: prune the weights with |w| < q·σ.
+    """Han et al. (2015) per-layer threshold: prune the weights with |w| < q·σ_l.
 
     Han, Pool, Tran & Dally (2015), "Learning both Weights and Connections
     for Efficient Neural Networks", section 3 ("the pruning threshold is
     chosen as a quality parameter multiplied by the standard deviation of a
     layer's weights"); docs/methods.md#q-sigma.
 
-    .. math:: M \\leftarrow M \\wedge \\big(|w| \\ge q\\, \\sigma\\big), \\qquad
-              \\sigma = \\operatorname{std}\\{w_k : M_k\\}
+    .. math:: M \\leftarrow M \\wedge \\big(|w| \\ge q\\, \\sigma_l\\big), \\qquad
+              \\sigma_l = \\operatorname{std}\\{w_k : M_k\\}
 
-    **σ is the population standard deviation (ddof = 0) of the layer's kept
-    weights**, recomputed at every call.  On the dense net this is the std of
-    the whole tensor, as in Distiller's ``SensitivityPruner`` (which computes
-    ``torch.std`` of the full tensor once and freezes it).  Later calls
-    ignore the zeros of pruned weights, so the threshold grows as small
-    weights go, the "growing threshold" of Han's iterative pruning; counting
-    the zeros would instead shrink σ at every step.  A parameter with no
-    kept weight is left as it is.
+    The paper's rule written literally, for one given q: the reference for
+    ``--method han``, which reaches an exact sparsity instead by ranking
+    :func:`layer_normalised_magnitude` with :func:`prune`.  Ranking all
+    weights by s = |w|/σ_l and pruning those below one q gives, in each
+    layer, exactly this threshold q·σ_l (docs/methods.md#han-exact), with
+    σ_l from the same :func:`kept_weight_std`.  Each call recomputes σ_l
+    from the weights kept now, so repeated calls raise the threshold as
+    small weights go, Han's iterative pruning.  A layer with σ_l = 0 keeps
+    every weight (no |w| is below q·0).
 
     Parameters
     ----------
@@ -254,12 +317,10 @@ def han_prune(model, quality):
     quality = check_real("quality", quality, 0.0, None)
     kept_fraction = {}
     for index, layer, name in _prunable(model):
-        mask = _keep_mask(layer, name)
-        w = layer.params[name]
-        if mask.any():
-            sigma = float(np.std(w[mask].astype(np.float64)))
-            mask = mask & (np.abs(w.astype(np.float64)) >= quality * sigma)
-            layer.set_mask(name, mask)
+        w = layer.params[name].astype(np.float64)
+        sigma = kept_weight_std(w, layer.masks.get(name))
+        mask = _keep_mask(layer, name) & (np.abs(w) >= quality * sigma)
+        layer.set_mask(name, mask)
         kept_fraction[(index, name)] = float(mask.sum()) / mask.size
     return kept_fraction
 
@@ -302,5 +363,5 @@ def rescaled_dropout(p_original, connections_initial, connections_now):
     return p_original * float(np.sqrt(connections_now / connections_initial))
 
 
-__all__ = ["kept_count", "prune", "pruning_report", "magnitude_saliency", "random_saliency",
-           "obd_saliency", "han_prune", "rescaled_dropout", "SCOPES"]
+__all__ = ["kept_count", "prune", "pruning_report", "magnitude_saliency", "random_saliency", "obd_saliency",
+           "kept_weight_std", "layer_normalised_magnitude", "han_prune", "rescaled_dropout", "SCOPES"]

@@ -13,27 +13,42 @@ name            method
 ``hashednet``   HashedNet with as many real weights as pruning keeps (:mod:`.hashednet`)
 ==============  ==========================================================
 
-:func:`get` returns one; :func:`pynncomp.experiment.run` trains it.
+:func:`get` returns a new one for a run; :func:`pynncomp.experiment.run`
+trains it.
 """
 from .base import Method, StepContext
 from .controls import OneShot, Random
-from .dense import Dense
+from .dense import Uncompressed
 from .han import Han, layer_normalised_magnitude
 from .hashednet import HashedNet
 from .magnitude import MagL1, MagL2
 from .obd import OBD
 
-REGISTRY = {m.name: m for m in (Dense(), MagL1(), MagL2(), OBD(), Han(), OneShot(), Random(), HashedNet())}
+REGISTRY = {cls.name: cls for cls in (Uncompressed, MagL1, MagL2, OBD, Han, OneShot, Random, HashedNet)}
 METHODS = tuple(REGISTRY)
 
 
 def get(name):
-    """The method called ``name``; an unknown name lists the valid ones."""
+    """A new method object for one run.
+
+    Parameters
+    ----------
+    name : str or Method
+        One of :data:`METHODS`; a :class:`Method` object is returned as it
+        is.  A method object keeps the state of its run (OBD's subsample,
+        Han et al.'s original dropout rates), so give each run its own.
+
+    Returns
+    -------
+    Method
+    """
     if isinstance(name, Method):
         return name
+    if not isinstance(name, str):
+        raise TypeError(f"method must be a name, one of {METHODS}, or a Method; got {type(name).__name__} {name!r}")
     if name not in REGISTRY:
         raise ValueError(f"method must be one of {METHODS}, got {name!r}")
-    return REGISTRY[name]
+    return REGISTRY[name]()
 
 
 __all__ = ["METHODS", "REGISTRY", "get", "Method", "StepContext", "layer_normalised_magnitude"]

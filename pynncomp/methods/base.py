@@ -9,7 +9,14 @@ A :class:`Method` says, for one run,
 * the saliency of every weight at a pruning step (:meth:`Method.saliency`),
   lowest pruned first by :func:`pynncomp.compress.prune`;
 * anything to change after a step (:meth:`Method.after_prune`; Han et al.
-  lower the learning rate and the dropout).
+  lower the learning rate and the dropout);
+* how much of the architecture the trained net leaves out
+  (:meth:`Method.achieved_sparsity`; a HashedNet stores no pruned weights).
+
+A method object serves one run: :func:`pynncomp.methods.get` makes a new
+one each time, and a method keeps what it carries from one pruning step to
+the next (OBD's subsample, Han et al.'s original dropout rates) on itself.
+What it reports goes in :attr:`StepContext.notes`.
 
 The run itself — the epoch loop, the timetable, fine-tuning, saving — is
 :func:`pynncomp.experiment.run`, the same for every method.
@@ -19,7 +26,7 @@ import dataclasses
 import numpy as np
 
 from .. import models
-from ..compress import cubic_schedule, one_shot_schedule, power_schedule
+from ..compress import cubic_schedule, one_shot_schedule, power_schedule, pruning_report
 
 
 @dataclasses.dataclass
@@ -45,8 +52,8 @@ class StepContext:
         The current epoch (0-based), set before each pruning step.
     optimizer : SGD
     notes : dict
-        The method's own per-run state and what it reports (put in the
-        result record under ``"method_notes"``).
+        What the method reports, JSON-ready: the result record's
+        ``"method_notes"`` (e.g. ``steps``, ``obd_subsample``).
     """
 
     X_train: np.ndarray
@@ -96,6 +103,18 @@ class Method:
 
     def after_prune(self, model, context):
         """Called after each pruning step (default: nothing)."""
+
+    def achieved_sparsity(self, model):
+        """The fraction of the architecture's weights the trained ``model`` leaves out.
+
+        For a pruned net, 1 − kept/m over its prunable weights
+        (:func:`pynncomp.compress.pruning_report`).
+
+        Returns
+        -------
+        float in [0, 1]
+        """
+        return pruning_report(model)["achieved_sparsity"]
 
     def __repr__(self):
         return f"<method {self.name}: {self.summary}>"

@@ -6,7 +6,7 @@ MagL2 (so that it is the study's "0 % removed" row) and never pruned.
 from .base import Method
 
 
-class Dense(Method):
+class Uncompressed(Method):
     name = "dense"
     summary = "no compression: the baseline, trained with the L2 penalty"
     penalty = "l2"

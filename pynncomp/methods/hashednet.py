@@ -12,7 +12,7 @@ the common timetable with the L2 penalty on its real weights and is never
 pruned.
 """
 from .. import models
-from ..compress import matched_hashed_buckets
+from ..compress import matched_hashed_buckets, virtual_weight_count
 from .base import Method
 
 
@@ -30,3 +30,7 @@ class HashedNet(Method):
         hidden = models.arch_hidden(arch, hidden)
         buckets = matched_hashed_buckets(models.dense_shapes(arch, hidden), sparsity)
         return models.hashed_mlp(hidden, buckets, seed=seed, dropout=protocol.dropout)
+
+    def achieved_sparsity(self, model):
+        """1 − Σ K_l / m: the share of the n_in·n_out virtual weights the net does not store."""
+        return 1.0 - model.n_kept_weights / virtual_weight_count(model)

@@ -21,11 +21,14 @@ class OBD(Method):
     summary = "saliency h·w²/2 from the OBD curvature pass, recomputed at each step, L2 penalty"
     penalty = "l2"
 
+    def __init__(self):
+        # drawn at the first step and kept, so that later steps differ only by the weights
+        self.rows = None
+
     def saliency(self, model, context):
-        if "obd_subsample" not in context.notes:
+        if self.rows is None:
             n = context.X_train.shape[0]
             size = min(context.protocol.obd_samples, n)
             context.notes["obd_subsample"] = size
-            context.notes["_obd_rows"] = context.rng.choice(n, size=size, replace=False)
-        rows = context.notes["_obd_rows"]
-        return obd_saliency(model, context.X_train[rows], context.y_train[rows])
+            self.rows = context.rng.choice(n, size=size, replace=False)
+        return obd_saliency(model, context.X_train[self.rows], context.y_train[self.rows])

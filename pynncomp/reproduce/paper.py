@@ -6,7 +6,8 @@ accuracy in % (mean, std over 5 runs), per fraction of edges removed and
 data set.
 """
 
-TABLE1_DATASETS = ("mnist", "mnist-back-image", "mnist-back-rand", "mnist-rot")
+# The study's four data sets, in the order of its tables' columns.
+STUDY_DATASETS = ("mnist", "mnist-back-image", "mnist-back-rand", "mnist-rot")
 
 # sparsity: (mnist, mnist-back-image, mnist-back-rand, mnist-rot), each (mean, std)
 TABLE1 = {
@@ -29,7 +30,7 @@ TABLE1 = {
 
 def paper_cell(target, dataset, sparsity):
     """(mean, std) in % that the paper reports for a cell, or None where we have no number."""
-    if target != "table1" or dataset not in TABLE1_DATASETS:
+    if target != "table1" or dataset not in STUDY_DATASETS:
         return None
     row = TABLE1.get(round(sparsity, 6))
-    return None if row is None else row[TABLE1_DATASETS.index(dataset)]
+    return None if row is None else row[STUDY_DATASETS.index(dataset)]

@@ -32,10 +32,10 @@ and a ``--fast`` run never stands in for a full one.
 """
 
 from .. import models
-from ..train import Protocol, protocol_hash
+from ..train import Protocol, canonical_hash, protocol_hash
 from . import convnets, han
+from .paper import STUDY_DATASETS
 
-STUDY_DATASETS = ("mnist", "mnist-back-image", "mnist-back-rand", "mnist-rot")
 LEVELS_100 = (0.0, 0.5, 0.9, 0.95, 0.97, 0.98, 0.985, 0.988, 0.989, 0.99, 0.993, 0.995, 0.997, 0.998)
 LEVELS_30 = tuple(s for s in LEVELS_100 if 0.9 <= s <= 0.99)
 FAST_LEVELS = (0.0, 0.9, 0.99)
@@ -89,7 +89,7 @@ def run_key(spec):
             key += f"/e{spec['eval_subset']}"
     if spec.get("data"):
         # non-default data options (validation size, synthetic sizes) change the result
-        key += "/d" + protocol_hash(spec["data"])
+        key += "/d" + canonical_hash(spec["data"])
     return key
 
 
