@@ -3,18 +3,21 @@
 A training step allocates and frees the same few MB of arrays again and
 again (im2col columns, gradients).  glibc serves blocks above its mmap
 threshold with fresh ``mmap`` calls and returns them to the system on
-``free``, so every step pays for zeroing new pages again: on the 2-core
-development machine a LeNet-5 conv1 forward + backward (batch 64) took
-32 ms this way and 13.6 ms with freed memory kept (``benchmarks/bench_conv.py``).
+``free``, so every step pays for zeroing new pages again.
+``python benchmarks/bench_conv.py`` against ``python benchmarks/bench_conv.py
+--keep-memory`` measures what that costs a LeNet-5 convolution's forward +
+backward, and ``python benchmarks/bench_lenet5_step.py`` a whole LeNet-5
+training step.
 
 :func:`keep_freed_memory` raises glibc's mmap and trim thresholds
 (``mallopt(M_MMAP_THRESHOLD, 32 MiB)``, glibc's largest, and
 ``mallopt(M_TRIM_THRESHOLD, 1 GiB)``), as ``MALLOC_MMAP_THRESHOLD_`` and
-``MALLOC_TRIM_THRESHOLD_`` in the environment would.  It changes how much memory the process holds on to (its
-peak), never a number it computes.  The ``pynncomp`` command calls it for
-its training commands and reproduction workers; a library user may call it
-too.  ``PYNNCOMP_KEEP_MEMORY=0`` turns it off; on a C library other than
-glibc it does nothing.
+``MALLOC_TRIM_THRESHOLD_`` in the environment would.  It changes how much
+memory the process holds on to (its peak), never a number it computes.
+The ``pynncomp`` command calls it for its training commands and
+reproduction workers; a library user may call it too.
+``PYNNCOMP_KEEP_MEMORY=0`` turns it off; on a C library other than glibc
+it does nothing.
 """
 import ctypes
 import ctypes.util

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from pynncomp import cli
-from pynncomp.reproduce import report, runlog, targets
+from pynncomp.reproduce import cells, report, runlog, targets
 from pynncomp.reproduce.runner import reproduce
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -176,12 +176,14 @@ def test_report_errors_name_what_is_missing(tmp_path, capsys):
     assert "holds no run of table2" in capsys.readouterr().err
     assert cli.main(["reproduce", "table9", "--results", str(tmp_path)]) == 2
     assert "target must be one of" in capsys.readouterr().err
-    for args, message in ((["--datasets", "cifar"], "--datasets must be among"),
-                          (["--levels", "0.42"], "--levels must be among"),
-                          (["--jobs", "0"], "--jobs must be an integer >= 1"),
-                          (["--runs", "0"], "--runs must be an integer >= 1")):
+    for args, message in ((["--datasets", "cifar"], "--datasets: datasets must be among"),
+                          (["--levels", "0.42"], "--levels: levels must be among"),
+                          (["--runs", "0"], "--runs: runs must be an integer >= 1")):
         assert cli.main(["reproduce", "table1", "--results", str(tmp_path), *args]) == 2
         assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse's type check
+        cli.main(["reproduce", "table1", "--results", str(tmp_path), "--jobs", "0"])
+    assert "argument --jobs: expected an integer >= 1, got '0'" in capsys.readouterr().err
 
 
 def test_killed_reproduction_resumes_without_recomputing_or_losing(tmp_path):
@@ -240,8 +242,8 @@ def test_a_killed_worker_stops_the_run_cleanly_and_it_resumes(tmp_path):
 
 
 def test_within_sigma_compares_the_difference_with_both_deviations():
-    assert report._within([97.0, 98.0], (97.0, 0.1)) == "yes"      # |0.5| <= 0.707 + 0.1
-    assert report._within([97.0, 97.2], (96.0, 0.5)) == "no"       # |1.1| >  0.141 + 0.5
+    assert cells.within_sigma(cells.summarise([97.0, 98.0], [0, 1]), (97.0, 0.1))       # |0.5| <= 0.707 + 0.1
+    assert not cells.within_sigma(cells.summarise([97.0, 97.2], [0, 1]), (96.0, 0.5))   # |1.1| >  0.141 + 0.5
 
 
 def test_a_second_writer_on_the_same_results_is_refused(tmp_path):

@@ -1,10 +1,13 @@
-"""Reproducing the comparative study: targets, the resumable runner, reports and figures.
+"""Reproducing the comparative study and Han et al.: targets, the resumable runner, reports and figures.
 
 * :mod:`.targets` — what each target trains (its grid of runs) and run keys;
+* :mod:`.han` — the Han et al. targets' grids, protocols and published numbers;
 * :mod:`.runner` — ``pynncomp reproduce``: runs.jsonl, resume, worker processes;
 * :mod:`.runlog` — the append-only, crash-safe ``runs.jsonl``;
-* :mod:`.report` — ``pynncomp report``: the paper's tables, mean ± std;
-* :mod:`.plots` — ``pynncomp plot``: the paper's figures;
+* :mod:`.cells` — the runs of a target grouped into cells, as numbers (mean, std, count, per seed);
+* :mod:`.tables` — how those numbers are printed: table entries, durations, md/csv/tex;
+* :mod:`.report`, :mod:`.han_report` — ``pynncomp report``: the papers' tables;
+* :mod:`.plots` — ``pynncomp plot``: the papers' figures;
 * :mod:`.convnets` — the small conv baselines and their Pareto front;
 * :mod:`.paper` — the study's published numbers.
 """

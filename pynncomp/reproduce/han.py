@@ -30,6 +30,8 @@ fractions as per-layer targets: each layer is pruned by its own threshold
 q_l·σ_l, reached exactly in k steps (:mod:`pynncomp.methods.han`), and the
 implied q_l are reported.
 """
+import copy
+
 from .. import models
 from ..compress import kept_count, prune
 from ..compress.sensitivity import sensitivity
@@ -144,8 +146,6 @@ def analyses(spec, model, dataset, record):
 
 def _copy(model):
     """A deep copy of a Sequential (weights, masks; a Dropout keeps its own stream)."""
-    import copy
-
     return copy.deepcopy(model)
 
 

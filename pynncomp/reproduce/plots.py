@@ -1,91 +1,136 @@
-"""``pynncomp plot``: the study's figures from ``runs.jsonl``.
+"""``pynncomp plot``: the figures of every target, from the numbers of :mod:`.cells`.
 
-Accuracy against the number of parameters (kept weights + biases), log
-x-axis, one line per method with the standard deviation over runs as error
-bars, and the conv baselines as their Pareto front (:mod:`.convnets`), as
-in the study's Figures 1–5; Figure 6 is the histogram of the kept weights
-of the first layer, MagL1 against MagL2.  Drawn on a matplotlib ``Figure``
-with the Agg canvas and written atomically.
+The comparative study: accuracy against the number of parameters (kept
+weights + biases), log x-axis, one line per method with the standard
+deviation over runs as error bars, and the conv baselines as their Pareto
+front (:mod:`.convnets`), as in the study's Figures 1–5; Figure 6 is the
+histogram of the kept weights of the first layer, MagL1 against MagL2.
+
+Han et al.: the weights of the largest layer before pruning and after
+pruning + retraining (``han-lenet300``, ``han-lenet5``), accuracy loss
+against the fraction pruned (``han-l1l2``, their Fig. 5), iterative
+against one-shot pruning (``han-iterative``) and each layer's sensitivity
+(``han-sensitivity``, their Fig. 6).
+
+The histograms are drawn from the model files the runs saved
+(``models/`` beside ``runs.jsonl``); every other figure needs
+``runs.jsonl`` only.  Drawn on a matplotlib ``Figure`` with the Agg canvas
+and written atomically.
 """
 import pathlib
-import statistics
 
+from .. import io
 from .._files import atomic_write
-from . import convnets, han, paper, report, runlog, targets
+from . import cells, convnets, paper, targets
 
 COLOURS = {"magl1": "tab:blue", "magl2": "tab:orange", "obd": "tab:green", "hashednet": "tab:red",
            "conv": "black"}
 
 
-def _figure(n_panels):
+def plot(results_dir, target, out, fast=False):
+    """Draw ``target``'s figure from ``results_dir/runs.jsonl`` to ``out`` (PNG); returns ``out``.
+
+    Parameters
+    ----------
+    results_dir : path
+        Holds ``runs.jsonl`` and, for the weight histograms, ``models/``.
+    target : one of :data:`pynncomp.reproduce.targets.TARGETS`
+        fig1…fig6, a Han et al. target, or a table (drawn as accuracy
+        against parameters).
+    out : path
+    fast : bool
+        The runs of ``pynncomp reproduce --fast``.
+
+    Raises
+    ------
+    ValueError
+        An unknown target, no run of it (:func:`pynncomp.reproduce.cells.read`),
+        or a model file a histogram needs is missing (the message names
+        the command that makes it).
+    """
+    targets.check_target(target)
+    results_dir = pathlib.Path(results_dir)
+    records, _ = cells.read(results_dir, target, fast, command=lambda folder: (
+        f"pynncomp plot {folder} --target {target} --out {out}" + (" --fast" if fast else "")))
+    found = cells.collect(records, target, fast)
+    if target in ("han-lenet300", "han-lenet5"):
+        figure = _han_histograms(found, target, results_dir, fast)
+    elif target == "han-l1l2":
+        figure = _han_l1l2(cells.accuracy_loss(found))
+    elif target == "han-iterative":
+        figure = _han_iterative(cells.iterative_accuracy(found))
+    elif target == "han-sensitivity":
+        figure = _han_sensitivity(cells.sensitivity_accuracy(found))
+    elif target == "fig6":
+        figure = _fig6(found, results_dir, fast)
+    else:
+        figure = _accuracy_against_parameters(found, cells.collect(records, "convnets", fast), target)
+    figure.tight_layout()
+    with atomic_write(out) as stream:
+        figure.savefig(stream, format="png")
+    return out
+
+
+def _figure(n_panels, width=5.2, height=3.9):
+    """A Figure on the Agg canvas with ``n_panels`` axes, two per row."""
+    # imported here, not with the module: reports and runs do not need matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     columns = min(n_panels, 2)
     rows = (n_panels + 1) // 2
-    figure = Figure(figsize=(5.2 * columns, 3.9 * rows), dpi=110)
+    figure = Figure(figsize=(width * columns, height * rows), dpi=110)
     FigureCanvasAgg(figure)
     axes = [figure.add_subplot(rows, columns, i + 1) for i in range(n_panels)]
     return figure, axes
 
 
-def _method_curves(ax, found, dataset):
-    for method in ("magl1", "magl2", "obd", "hashednet"):
-        cells = sorted((level, recs) for (m, d, level), recs in found.items() if m == method and d == dataset)
-        if not cells:
-            continue
-        x = [recs[0]["parameters"] for _, recs in cells]
-        stats = [report.summary([100 * r["test_accuracy"] for r in recs]) for _, recs in cells]
-        ax.errorbar(x, [s[0] for s in stats], yerr=[s[1] or 0.0 for s in stats], marker="o", markersize=3,
-                    capsize=2, linewidth=1, color=COLOURS[method], label=method)
+def _lowest_seed_saved(found, method):
+    """The record of ``method``'s lowest seed that saved its model, or None."""
+    saved = [r for cell in found.values() if cell.spec["method"] == method for r in cell.records
+             if "model_file" in r]
+    return min(saved, key=cells.seed_of) if saved else None
 
 
-def _paper_curve(ax, found, dataset):
-    """Table 1 as published, at the parameter counts of our runs of the same levels."""
-    points = []
-    for (method, d, level), recs in found.items():
-        cell = paper.paper_cell("table1", d, level)
-        if d == dataset and cell is not None:
-            points.append((recs[0]["parameters"], cell))
-    points.sort()
-    if points:
-        ax.errorbar([p[0] for p in points], [p[1][0] for p in points], yerr=[p[1][1] for p in points],
-                    marker="x", markersize=4, capsize=2, linewidth=1, linestyle=":", color="grey",
-                    label="paper (Table 1)")
+def _saved_models(results_dir, records, target, fast):
+    """The models of ``records`` (``model_file`` under ``results_dir``), loaded.
+
+    Raises
+    ------
+    ValueError
+        Naming the model files that are missing, and the commands that
+        train the same runs again in a new folder and draw them from there
+        (the runs already in ``runs.jsonl`` are never run again in the same
+        folder).
+    """
+    paths = [results_dir / r["model_file"] for r in records]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        fast_flag = " --fast" if fast else ""
+        runs = max(cells.seed_of(r) for r in records) + 1
+        raise ValueError(
+            f"the figure of {target} is drawn from saved models, and {' and '.join(missing)} "
+            f"{'does' if len(missing) == 1 else 'do'} not exist. A folder whose runs.jsonl holds these runs "
+            f"does not train them again: `pynncomp reproduce {target} --runs {runs}{fast_flag} --results NEW_DIR` "
+            f"trains them into a new folder, and `pynncomp plot NEW_DIR --target {target}{fast_flag} "
+            "--out FILE.png` draws them")
+    return [io.load_model(path) for path in paths]
 
 
-def _conv_front(ax, conv_found, dataset):
-    points = [(recs[0]["parameters"], statistics.fmean(100 * r["test_accuracy"] for r in recs), label)
-              for (_, d, label), recs in conv_found.items() if d == dataset]
-    if not points:
-        return
-    front = convnets.pareto_front(points)
-    ax.plot([p[0] for p in front], [p[1] for p in front], marker="s", markersize=4, linestyle="--",
-            color=COLOURS["conv"], label="conv nets (Pareto front)")
+# ---- the comparative study ---------------------------------------------------------------
 
-
-def plot(results_dir, target, out, fast=False):
-    """Draw ``target`` (fig1…fig6, or a table as accuracy against parameters) to ``out`` (PNG)."""
-    targets.check_target(target)
-    records, _, path = runlog.read_results(results_dir, target)
-    if target in han.HAN_TARGETS:
-        from . import han_report
-
-        return han_report.plot(records, target, out, pathlib.Path(results_dir), fast)
-    if target == "fig6":
-        return _fig6(records, pathlib.Path(results_dir), out, fast)
-    found = report.collect(records, target, fast)
-    conv_found = report.collect(records, "convnets", fast)
+def _accuracy_against_parameters(found, conv_found, target):
+    """One panel per data set: each method's accuracy against its parameter count, the conv front."""
+    columns = cells.by_column(found)
+    conv_columns = cells.by_column(conv_found)
     datasets = [d for d in targets.datasets_of(target) + ("synthetic-digits",)
-                if any(key[1] == d for key in found) or any(key[1] == d for key in conv_found)]
-    if not datasets:
-        raise ValueError(f"{path} holds no run of {target}; run `pynncomp reproduce {target}` first")
+                if any(key[1] == d for key in columns) or any(key[1] == d for key in conv_columns)]
     figure, axes = _figure(len(datasets))
     for ax, dataset in zip(axes, datasets):
-        _method_curves(ax, found, dataset)
+        _method_curves(ax, columns, dataset)
         if target == "table1":
-            _paper_curve(ax, found, dataset)
-        _conv_front(ax, conv_found, dataset)
+            _paper_curve(ax, columns, dataset)
+        _conv_front(ax, conv_columns, dataset)
         ax.set_xscale("log")
         ax.set_xlabel("parameters (kept weights + biases)")
         ax.set_ylabel("test accuracy (%)")
@@ -93,39 +138,130 @@ def plot(results_dir, target, out, fast=False):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     figure.suptitle(f"{target}: accuracy against parameters (mean ± std over runs)", fontsize=10)
-    figure.tight_layout()
-    with atomic_write(out) as stream:
-        figure.savefig(stream, format="png")
-    return out
+    return figure
 
 
-def _fig6(records, results_dir, out, fast):
-    from .. import io
-
-    found = report.collect(records, "fig6", fast)
-    figure, axes = _figure(1)
-    ax = axes[0]
-    drawn = False
-    for method in targets.FIG6["methods"]:
-        recs = [r for (m, _, _), rs in found.items() if m == method for r in rs if "model_file" in r]
-        if not recs:
+def _method_curves(ax, columns, dataset):
+    for method in ("magl1", "magl2", "obd", "hashednet"):
+        points = sorted((level, recs) for (m, d, level), recs in columns.items() if m == method and d == dataset)
+        if not points:
             continue
-        first = min(recs, key=lambda r: r["seed"])
-        model = io.load_model(results_dir / first["model_file"])
+        x = [recs[0]["parameters"] for _, recs in points]
+        accuracy = [cells.accuracy(recs) for _, recs in points]
+        ax.errorbar(x, [a.mean for a in accuracy], yerr=[a.std or 0.0 for a in accuracy], marker="o",
+                    markersize=3, capsize=2, linewidth=1, color=COLOURS[method], label=method)
+
+
+def _paper_curve(ax, columns, dataset):
+    """Table 1 as published, at the parameter counts of our runs of the same levels."""
+    points = []
+    for (_, d, level), recs in columns.items():
+        published = paper.paper_cell("table1", d, level)
+        if d == dataset and published is not None:
+            points.append((recs[0]["parameters"], published))
+    points.sort()
+    if points:
+        ax.errorbar([p[0] for p in points], [p[1][0] for p in points], yerr=[p[1][1] for p in points],
+                    marker="x", markersize=4, capsize=2, linewidth=1, linestyle=":", color="grey",
+                    label="paper (Table 1)")
+
+
+def _conv_front(ax, conv_columns, dataset):
+    points = [(recs[0]["parameters"], cells.accuracy(recs).mean, setting)
+              for (_, d, setting), recs in conv_columns.items() if d == dataset]
+    if not points:
+        return
+    front = convnets.pareto_front(points)
+    ax.plot([p[0] for p in front], [p[1] for p in front], marker="s", markersize=4, linestyle="--",
+            color=COLOURS["conv"], label="conv nets (Pareto front)")
+
+
+def _fig6(found, results_dir, fast):
+    """The first layer's kept weights of the lowest seed's MagL1 and MagL2 nets."""
+    drawn = [(method, _lowest_seed_saved(found, method)) for method in targets.FIG6["methods"]]
+    drawn = [(method, record) for method, record in drawn if record is not None]
+    models = _saved_models(results_dir, [record for _, record in drawn], "fig6", fast)
+    figure, (ax,) = _figure(1)
+    for model, (method, record) in zip(models, drawn):
         layer = model.layers[0]
         kept = layer.params["W"][layer.masks["W"]] if "W" in layer.masks else layer.params["W"].ravel()
         ax.hist(kept, bins=80, alpha=0.6, color=COLOURS[method],
-                label=f"{method} (seed {first['seed']}, {kept.size} kept)")
-        drawn = True
-    if not drawn:
-        raise ValueError("no fig6 model found: run `pynncomp reproduce fig6` first")
+                label=f"{method} (seed {cells.seed_of(record)}, {kept.size} kept)")
     ax.set_xlabel("weight value (first layer, kept weights)")
     ax.set_ylabel("count")
     ax.set_title(f"784-{targets.FIG6['hidden']}-10, {100 * targets.FIG6['sparsity']:g} % removed, "
                  "after the last step and fine-tuning", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
-    figure.tight_layout()
-    with atomic_write(out) as stream:
-        figure.savefig(stream, format="png")
-    return out
+    return figure
+
+
+# ---- Han et al. ----------------------------------------------------------------------------
+
+def _han_histograms(found, target, results_dir, fast):
+    """The largest layer's weights, the dense net's against the pruned and retrained one's (lowest seed of each)."""
+    arch = target.split("-")[1]
+    layer_index = 0 if arch == "lenet300" else 5  # the largest layer
+    drawn = [(_lowest_seed_saved(found, method), colour, label)
+             for method, colour, label in (("dense", "tab:blue", "before pruning"),
+                                           ("han", "tab:orange", "after pruning and retraining"))]
+    drawn = [entry for entry in drawn if entry[0] is not None]
+    models = _saved_models(results_dir, [record for record, _, _ in drawn], target, fast)
+    figure, (ax,) = _figure(1, width=6.4, height=4.3)
+    for model, (_, colour, label) in zip(models, drawn):
+        layer = model.layers[layer_index]
+        mask = layer.masks.get("W")
+        weights = layer.params["W"][mask] if mask is not None else layer.params["W"].ravel()
+        ax.hist(weights, bins=100, alpha=0.6, color=colour, label=f"{label} ({weights.size:,} weights)")
+    ax.set_xlabel(f"weight value, layer {layer_index} of {arch}")
+    ax.set_ylabel("count")
+    ax.set_yscale("log")
+    ax.set_title(f"{arch}: weights before pruning and after pruning + retraining", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    return figure
+
+
+def _han_l1l2(losses):
+    figure, (ax,) = _figure(1, width=6.4, height=4.3)
+    for penalty, retraining in cells.L1L2_VARIANTS:
+        points = sorted((100 * level, loss.mean) for (p, r, level), loss in losses.items()
+                        if (p, r) == (penalty, retraining))
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
+                linestyle="--" if retraining == "without" else "-",
+                label=f"{penalty.upper()} {retraining} retraining")
+    ax.set_xlabel("parameters pruned (%)")
+    ax.set_ylabel("accuracy loss (points)")
+    ax.set_title("LeNet-300-100: L1 vs L2, with and without retraining (Han et al. Fig. 5)", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    return figure
+
+
+def _han_iterative(accuracy):
+    figure, (ax,) = _figure(1, width=6.4, height=4.3)
+    for schedule, label in (("power", "iterative"), ("oneshot", "one-shot")):
+        points = sorted((100 * level, acc.mean) for (level, s), acc in accuracy.items() if s == schedule)
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+    ax.set_xlabel("parameters pruned (%)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("LeNet-300-100: iterative against one-shot pruning", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    return figure
+
+
+def _han_sensitivity(accuracy):
+    """One panel per network, one line per layer: accuracy with that layer alone pruned."""
+    figure, axes = _figure(len(accuracy), width=5.25, height=4.3)
+    for ax, arch in zip(axes, sorted(accuracy)):
+        for label, by_level in accuracy[arch].items():
+            levels = sorted(by_level)
+            ax.plot([100 * level for level in levels], [by_level[level].mean for level in levels], marker="o",
+                    markersize=3, label=label)
+        ax.set_xlabel("weights removed from the layer (%)")
+        ax.set_ylabel("validation accuracy (%)")
+        ax.set_title(f"{arch}: one layer pruned, no retraining", fontsize=9)
+        ax.legend(fontsize=7)
+        ax.grid(True, alpha=0.3)
+    return figure

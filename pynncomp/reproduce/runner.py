@@ -6,11 +6,11 @@ already there is skipped.  Stop it any time (Ctrl-C, a kill, a crash) and
 start it again with the same command: it goes on with the runs missing, and
 loses at most the ones in progress.
 
-With ``jobs > 1`` the runs go to that many worker processes (``spawn``),
-each with its BLAS limited to ``cpu_count // jobs`` threads (set through
-``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` before
-the workers import NumPy), so that two workers on two cores do not fight
-over four BLAS threads.  A worker keeps each data set it has loaded, and the
+With ``jobs > 1`` the runs go to that many worker processes (``spawn``).
+Each worker starts by limiting its BLAS to ``cpu_count // jobs`` threads
+(:func:`start_worker`; a count the user set in the environment, which the
+workers inherit, wins), so that two workers on two cores do not fight over
+four BLAS threads.  A worker keeps each data set it has loaded, and the
 state after pre-training of each (method, seed, data set) it has trained:
 the levels of a table share their first ``pretrain_epochs`` epochs, so
 these are trained about once per seed and worker instead of once per run
@@ -18,19 +18,24 @@ these are trained about once per seed and worker instead of once per run
 :func:`pynncomp.experiment.run`).
 """
 import concurrent.futures
-import dataclasses
 import concurrent.futures.process
+import dataclasses
 import functools
 import multiprocessing
 import os
 import pathlib
 import time
 
-from .. import data, experiment, models
+from .. import data, experiment, io, models
 from .._memory import keep_freed_memory
-from .._threads import BLAS_THREAD_VARIABLES
+from .._threads import limit_blas_threads
 from ..train import Protocol
 from . import convnets, han, runlog, targets
+from .tables import duration
+
+
+DRY_RUN_SHOWN = 20  # run keys listed by a dry run
+
 
 class WorkerDied(OSError):
     """A worker process ended without returning its run (the finished runs are saved)."""
@@ -84,8 +89,6 @@ def trained_twin(spec, results_dir):
     if record is None or not record.get("model_file"):
         return None
     path = pathlib.Path(results_dir) / record["model_file"]
-    from .. import io
-
     try:
         if io.load_metadata(path).get("run_key") != key:
             return None
@@ -120,28 +123,18 @@ def execute(spec, data_options, results_dir):
             # this run's own time (load + measure); the training's is in the twin's record
             record["wall_s"] = time.perf_counter() - started
         if spec.get("save_model"):
-            from ..io import save_model
-
             path = pathlib.Path(results_dir) / "models" / f"{key.replace('/', '_')}.npz"
             # the data it was trained on: pynncomp evaluate measures it on the same
-            record["file_bytes"] = save_model(path, model, metadata={"run_key": key, "data": record["config"]["data"]})
+            metadata = {"run_key": key, "data": record["config"]["data"]}
+            record["file_bytes"] = io.save_model(path, model, metadata=metadata)
             record["model_file"] = f"models/{path.name}"
     record["run_key"] = key
     record["data_options"] = data_options
     return record
 
 
-def _duration(seconds):
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
 def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=None, levels=None,
-              data_options=None, say=None):
+              data_options=None, say=None, dry_run=False):
     """Run every missing run of ``target``; returns (number run now, number failed).
 
     Parameters
@@ -155,6 +148,11 @@ def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=No
     data_options : dict
         Passed to :func:`pynncomp.data.load` (``root``, ``val_size``; for
         synthetic-digits ``n_train``, ``n_test``).
+    say : None or callable
+        Where progress lines go (default: printed at once).
+    dry_run : bool
+        Only say how many runs are done and which are still to do; nothing
+        is trained, locked or written.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
@@ -169,21 +167,34 @@ def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=No
             spec["data"] = result_options
     results_dir = pathlib.Path(results_dir)
     log_path = results_dir / runlog.FILE_NAME
+    if dry_run:
+        todo, _ = _plan(target, specs, log_path, say, jobs=1)
+        for key in list(todo)[:DRY_RUN_SHOWN]:
+            say(f"  to do: {key}")
+        if len(todo) > DRY_RUN_SHOWN:
+            say(f"  ... and {len(todo) - DRY_RUN_SHOWN} more")
+        return 0, 0
     # The lock comes before the reading: a second writer that started in
     # between would otherwise redo the runs the first one records.
     with runlog.exclusive(results_dir):
-        done, _, notes = runlog.read_runs(log_path)
-        for note in notes:
-            say(note)
-        keys = [targets.run_key(spec) for spec in specs]
-        todo = {key: spec for key, spec in zip(keys, specs) if key not in done}
-        already = sum(key in done for key in keys)
-        say(f"{target}: {len(specs)} runs, {already} already in {log_path}, {len(todo)} to do"
-            + (f" on {jobs} workers" if jobs > 1 and todo else ""))
+        todo, already = _plan(target, specs, log_path, say, jobs)
         if not todo:
             return 0, 0
         with runlog.open_for_append(log_path) as stream:
             return _run_all(todo, len(specs), already, jobs, data_options, results_dir, stream, say)
+
+
+def _plan(target, specs, log_path, say, jobs):
+    """The runs of ``specs`` not yet in ``log_path`` (``{key: spec}``), and how many are; said as it is."""
+    done, _, notes = runlog.read_runs(log_path)
+    for note in notes:
+        say(note)
+    keys = [targets.run_key(spec) for spec in specs]
+    todo = {key: spec for key, spec in zip(keys, specs) if key not in done}
+    already = sum(key in done for key in keys)
+    say(f"{target}: {len(specs)} runs, {already} already in {log_path}, {len(todo)} to do"
+        + (f" on {jobs} workers" if jobs > 1 and todo else ""))
+    return todo, already
 
 
 def _run_all(todo, n_specs, already, jobs, data_options, results_dir, stream, say):
@@ -202,7 +213,7 @@ def _run_all(todo, n_specs, already, jobs, data_options, results_dir, stream, sa
         else:
             failed += 1
             what = f"FAILED: {type(error).__name__}: {error}"
-        say(f"[{already + finished}/{n_specs}] {key}: {what}; elapsed {_duration(elapsed)}, ETA {_duration(eta)}")
+        say(f"[{already + finished}/{n_specs}] {key}: {what}; elapsed {duration(elapsed)}, ETA {duration(eta)}")
 
     if jobs == 1:
         for key, spec in todo.items():
@@ -217,34 +228,41 @@ def _run_all(todo, n_specs, already, jobs, data_options, results_dir, stream, sa
     return finished - failed, failed
 
 
+def worker_blas_threads(jobs):
+    """BLAS threads per worker process: the cores shared out among ``jobs`` workers, at least one."""
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
+def start_worker(blas_threads):
+    """Set up a worker process before its first run: freed memory kept, BLAS on ``blas_threads`` threads.
+
+    NumPy and its BLAS are loaded by then (unpickling this function imports
+    this module), and OpenBLAS takes a thread count set after loading for
+    every later call, so the limit holds for the worker's whole life.  A
+    count the user set in the environment wins (:func:`pynncomp._threads.limit_blas_threads`).
+    """
+    keep_freed_memory()
+    limit_blas_threads(blas_threads)
+
+
 def _run_parallel(unique, jobs, data_options, results_dir, record_done):
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
-    os.environ.update({name: threads for name in BLAS_THREAD_VARIABLES})
-    try:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                                    initializer=keep_freed_memory) as pool:
-            futures = {pool.submit(execute, spec, data_options, str(results_dir)): key
-                       for key, spec in unique.items()}
-            try:
-                for future in concurrent.futures.as_completed(futures):
-                    error = future.exception()
-                    if isinstance(error, concurrent.futures.process.BrokenProcessPool):
-                        raise WorkerDied(
-                            "a worker process died (killed, or out of memory) and took the runs in progress "
-                            "with it; every run finished before is saved: start the same command again to "
-                            "go on"
-                        ) from None
-                    if error is not None and not isinstance(error, (ValueError, FloatingPointError, OSError)):
-                        raise error
-                    record_done(futures[future], None if error else future.result(), error)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=start_worker,
+                                                initargs=(worker_blas_threads(jobs),)) as pool:
+        futures = {pool.submit(execute, spec, data_options, str(results_dir)): key
+                   for key, spec in unique.items()}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                error = future.exception()
+                if isinstance(error, concurrent.futures.process.BrokenProcessPool):
+                    raise WorkerDied(
+                        "a worker process died (killed, or out of memory) and took the runs in progress "
+                        "with it; every run finished before is saved: start the same command again to "
+                        "go on"
+                    ) from None
+                if error is not None and not isinstance(error, (ValueError, FloatingPointError, OSError)):
+                    raise error
+                record_done(futures[future], None if error else future.result(), error)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
