@@ -36,9 +36,8 @@ from . import __version__, kernels, methods, models
 from ._files import atomic_write
 from .compress import kept_count, prune, pruning_report, virtual_weight_count
 from .io import dense_float32_nbytes, save_model
-from .kernels._validate import check_int
+from ._checks import check_int, check_real
 from .nn import SGD, L1, L2
-from .nn._checks import check_real
 from .train import Protocol, Timer, protocol_hash, train_epoch
 
 RECORD_FIELDS = (

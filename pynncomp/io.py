@@ -89,7 +89,7 @@ import zlib
 import numpy as np
 
 from ._files import atomic_write
-from .kernels._validate import INT32_MAX, UINT32_MAX
+from ._checks import INT32_MAX, UINT32_MAX
 from .kernels.reference import HASH_TEMPORARY_BYTES, hash_block_rows
 from .nn import Conv2D, Dense, Dropout, Flatten, HashedDense, MaxPool2D, ReLU, Sequential, SparseDense
 
@@ -789,7 +789,7 @@ def _check_budget(entries, layer_members, used, limit, sparse, saving=False):
 def _check_csr(indptr, indices, n_rows, n_cols, names):
     """Canonical CSR over the rows of an n_rows x n_cols weight; returns int64 copies.
 
-    The rules of :func:`pynncomp.kernels._validate.check_csr`, with messages
+    The rules of :func:`pynncomp._checks.check_csr`, with messages
     that name the file's arrays: ``names`` = (indptr's, indices').
     """
     indptr_name, indices_name = names

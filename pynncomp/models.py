@@ -21,7 +21,7 @@ with every dense layer replaced by a :class:`~pynncomp.nn.HashedDense`
 import numpy as np
 
 from .nn import Conv2D, Dense, Dropout, Flatten, HashedDense, MaxPool2D, ReLU, Sequential
-from .nn._checks import check_positive_int, check_real
+from ._checks import check_positive_int, check_real
 from .nn.hashed import DEFAULT_HASH_SEED
 
 ARCHS = ("mlp", "lenet300", "lenet5")
@@ -82,12 +82,12 @@ def _seeds(seed, n):
 def _dense_part(sizes, dropout, seeds, make_layer):
     """Dense layers between ``sizes``, ReLU (and Dropout) after all but the last."""
     layers = []
-    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(make_layer(l, n_in, n_out, np.random.default_rng(seeds[2 * l])))
-        if l < len(sizes) - 2:
+    for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(make_layer(index, n_in, n_out, np.random.default_rng(seeds[2 * index])))
+        if index < len(sizes) - 2:
             layers.append(ReLU())
             if dropout > 0:
-                layers.append(Dropout(dropout, seed=np.random.default_rng(seeds[2 * l + 1])))
+                layers.append(Dropout(dropout, seed=np.random.default_rng(seeds[2 * index + 1])))
     return layers
 
 
@@ -116,7 +116,7 @@ def build(arch, hidden=None, *, seed=0, dropout=0.0, dtype=np.float32):
     # two streams per dense layer (weights, dropout), then two for the convs
     seeds = _seeds(seed, 2 * n_dense + 2)
 
-    def dense(l, n_in, n_out, rng):
+    def dense(index, n_in, n_out, rng):
         return Dense(n_in, n_out, seed=rng, dtype=dtype)
 
     if arch != "lenet5":
@@ -151,8 +151,9 @@ def hashed_mlp(hidden, buckets, *, seed=0, dropout=0.0, dtype=np.float32, hash_s
     dropout : float in [0, 1)
     dtype : float32 or float64
     hash_seed : int in [0, 2**32 - 1 − number of layers]
-        Layer l hashes with seed ``hash_seed + l``, so that no two layers
-        share a hash function (Chen et al. 2015 use one per layer).
+        Dense layer ``index`` hashes with seed ``hash_seed + index``, so that
+        no two layers share a hash function (Chen et al. 2015 use one per
+        layer).
 
     Returns
     -------
@@ -165,8 +166,8 @@ def hashed_mlp(hidden, buckets, *, seed=0, dropout=0.0, dtype=np.float32, hash_s
     if len(buckets) != len(sizes) - 1:
         raise ValueError(f"buckets must hold one K per dense layer ({len(sizes) - 1}), got {len(buckets)}")
 
-    def hashed(l, n_in, n_out, rng):
-        return HashedDense(n_in, n_out, K=buckets[l], hash_seed=hash_seed + l, seed=rng, dtype=dtype)
+    def hashed(index, n_in, n_out, rng):
+        return HashedDense(n_in, n_out, K=buckets[index], hash_seed=hash_seed + index, seed=rng, dtype=dtype)
 
     return Sequential(_dense_part(sizes, dropout, _seeds(seed, 2 * len(buckets) + 2), hashed))
 

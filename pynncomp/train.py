@@ -27,8 +27,7 @@ import json
 import time
 
 from .compress.prune import SCOPES
-from .kernels._validate import check_int
-from .nn._checks import check_positive_int, check_real
+from ._checks import check_int, check_positive_int, check_real
 
 SCHEDULES = ("power", "cubic", "oneshot")
 PENALTIES = ("l1", "l2", "none")

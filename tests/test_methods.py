@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from pynncomp import data, experiment, methods, models
-from pynncomp.compress import kept_count, magnitude_saliency, prune, pruning_report
+from pynncomp import data, experiment, methods
+from pynncomp.compress import kept_count, prune, pruning_report
 from pynncomp.methods import StepContext
 from pynncomp.nn import Dense, Dropout, HashedDense, Sequential
 from pynncomp.train import Protocol, protocol_hash

@@ -8,7 +8,7 @@ are not hashed in either, so they match too.
 """
 import numbers
 
-from ..nn._checks import check_positive_int
+from .._checks import check_positive_int
 from ..nn.hashed import HashedDense
 from .prune import kept_count
 from .schedules import _check_sparsity

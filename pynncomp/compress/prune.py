@@ -18,7 +18,7 @@ and a pruned weight is never revived (docs/methods.md#pruning).
 """
 import numpy as np
 
-from ..nn._checks import check_real
+from .._checks import check_real
 from ..nn.obd import obd_saliency
 
 SCOPES = ("global", "layer")

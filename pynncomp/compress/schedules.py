@@ -4,7 +4,7 @@ Every schedule returns a list of k floats, non-decreasing, whose last entry is
 the final sparsity S exactly (so the engine's kept count at the end is
 ``round((1 − S)·m)`` whatever the rounding of the intermediate steps).
 """
-from ..nn._checks import check_positive_int, check_real
+from .._checks import check_positive_int, check_real
 
 
 def _check_sparsity(sparsity):

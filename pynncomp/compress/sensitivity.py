@@ -9,7 +9,7 @@ and should be pruned less; Han et al. choose per-layer thresholds this way.
 """
 import numpy as np
 
-from ..nn._checks import check_real
+from .._checks import check_real
 from .prune import _prunable, _prune_group
 
 

@@ -31,7 +31,7 @@ import dataclasses
 
 import numpy as np
 
-from ..kernels._validate import check_int
+from .._checks import check_int
 from . import splits
 from .idx import read_idx, write_idx
 from .mnist import load_mnist

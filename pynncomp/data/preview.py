@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .._files import atomic_write
-from ..kernels._validate import check_int
+from .._checks import check_int
 
 SIDE = 28
 # Inches per image cell: 28 pixels at 100 dots per inch, plus room for the label.

@@ -378,3 +378,25 @@ def survey(files, subdir, root=None):
                 states.append((name, path, "ok"))
         report.append((origin, directory, states))
     return report
+
+
+def verdict(report, files, label):
+    """One sentence on whether the files of a :func:`survey` can be used.
+
+    The first copy found of each file is the one a load uses: the data are
+    ready when each of those is verified, not usable when one fails its
+    check (it is never skipped for a later copy), and incomplete when a
+    file is found nowhere (it is downloaded on first use).
+    """
+    first_copies = {}
+    for _, _, states in report:
+        for name, path, state in states:
+            if path is not None:
+                first_copies.setdefault(name, state)
+    absent = [name for name in files if name not in first_copies]
+    unusable = [f"{name} ({state})" for name, state in first_copies.items() if state != "ok"]
+    if unusable:
+        return f"{label} is not usable: the first copy of " + "; ".join(unusable) + " fails; delete or replace it."
+    if absent:
+        return f"{label} is incomplete: {', '.join(absent)} will be downloaded on first use."
+    return f"{label} is ready: the first copy of each file is verified."

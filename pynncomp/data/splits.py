@@ -30,7 +30,7 @@ returned sorted, so kept images stay in their split order.  The default
 """
 import numpy as np
 
-from ..kernels._validate import check_int
+from .._checks import check_int
 
 N_MNIST = 70_000
 PAPER_SPLIT_SEED = 2019

@@ -46,7 +46,7 @@ from matplotlib.textpath import TextPath
 from matplotlib.transforms import Affine2D
 from scipy import ndimage
 
-from ..kernels._validate import check_int
+from .._checks import check_int
 
 SIDE = 28
 CENTRE = (SIDE - 1) / 2

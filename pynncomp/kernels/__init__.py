@@ -12,7 +12,7 @@ warning saying how to build).  ``PYNNCOMP_BACKEND=numpy`` forces NumPy,
 ``PYNNCOMP_BACKEND=c`` makes a missing C core an error; any other value than
 ``auto``, ``c`` or ``numpy`` is an error too.  Both errors are
 :class:`BackendError`, raised when this module is imported.  Every public
-function here validates its arguments (see :mod:`pynncomp.kernels._validate`)
+function here validates its arguments (see :mod:`pynncomp._checks`)
 and takes ``backend=None`` (the active one), ``"c"`` or ``"numpy"``.
 
 The unchecked path, and why it is not public
@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import BackendError
 from . import reference
-from ._validate import (
+from .._checks import (
     INT32_MAX,
     INT64_MAX,
     UINT32_MAX,

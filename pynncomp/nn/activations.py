@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ._checks import as_generator, check_input, check_real
+from .._checks import as_generator, check_input, check_real
 from .base import Layer
 
 

@@ -77,8 +77,7 @@ class Layer:
 
         The hot paths (forward, gradients, the SGD step) multiply by this
         rather than by the bool mask: NumPy then multiplies two float arrays
-        instead of casting every bool, about 1.6x faster for a 784x100
-        float32 W (a tenth of a training step).  It is cached per mask
+        instead of casting every bool on every step.  It is cached per mask
         object; masks installed by :meth:`set_mask` are read-only, so the
         cache cannot go stale behind an in-place edit (assign a new array to
         ``masks[name]`` instead, or call :meth:`set_mask`).

@@ -28,7 +28,8 @@ The arrays in and out are indexed NCHW, (batch, channel, height, width), but
 internally both layers work on the *CHWN* layout (batch innermost, as in
 cuda-convnet, Krizhevsky 2012): every strided slice that :func:`sum_windows`
 adds then moves runs of ``W_out·B`` contiguous numbers instead of ``W_out``
-(about 5x faster for LeNet-5's conv2, where W_out = 8 and B = 64).  Outputs and input
+(for LeNet-5's conv2, W_out = 8 and B = 64: runs of 512 instead of 8; its
+time is in docs/performance.md, ``python benchmarks/bench_conv.py``).  Outputs and input
 gradients are returned as NCHW-indexed *views* of CHWN memory
 (``a.transpose(1, 2, 3, 0)`` is C-contiguous), so that a conv followed by a
 pool, or a pool by a conv, passes them on without a copy; call
@@ -39,7 +40,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._checks import FLOAT_DTYPES, as_generator, check_dtype, check_positive_int
+from .._checks import FLOAT_DTYPES, as_generator, check_dtype, check_positive_int
 from .base import Layer
 from .init import initial_weights
 
@@ -131,8 +132,8 @@ def sum_windows(window_grad, padded_shape, stride):
     One vectorised add per kernel offset (u, v), k_h·k_w in all: for a fixed
     offset the windows read the strided slice ``x[:, u::s_h, v::s_w]``, whose
     positions are all distinct, so a plain ``+=`` is exact; windows overlap
-    only through different offsets, which accumulate across the loop.  This
-    is much faster than ``np.add.at`` on flat indices.
+    only through different offsets, which accumulate across the loop,
+    without ``np.add.at``'s unbuffered scatter over flat indices.
     """
     k_h, k_w, _, H_out, W_out, _ = window_grad.shape
     s_h, s_w = stride
@@ -438,7 +439,7 @@ class MaxPool2D(Layer):
         # A running max over the k_h·k_w offsets in row-major order, each step
         # vectorised over all windows.  The strict ">" keeps the first of equal
         # maxima; "argmax <- offset where larger" is written as arithmetic
-        # because masked assignment (np.where, np.copyto) is ~10x slower.
+        # because masked assignment (np.where, np.copyto) is slower.
         y = windows[0, 0].copy()
         argmax = np.zeros(y.shape, dtype=np.int32)
         for u in range(k_h):

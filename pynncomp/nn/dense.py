@@ -12,8 +12,8 @@ computes the same Y through the sparse kernels of :mod:`pynncomp.kernels`.
 import numpy as np
 
 from .. import kernels
-from ..kernels._validate import INT32_MAX, c_array, check_csr, check_int
-from ._checks import as_generator, check_dtype, check_input, check_output_gradient, check_positive_int
+from .._checks import (INT32_MAX, as_generator, c_array, check_csr, check_dtype, check_input, check_int,
+                       check_output_gradient, check_positive_int)
 from .base import Layer
 from .init import check_init, initial_weights
 

@@ -16,9 +16,8 @@ import numbers
 import numpy as np
 
 from .. import kernels
-from ..kernels._validate import UINT32_MAX, c_array
-from ._checks import (FLOAT_DTYPES, as_generator, check_dtype, check_input, check_output_gradient,
-                      check_positive_int, check_real)
+from .._checks import (FLOAT_DTYPES, UINT32_MAX, as_generator, c_array, check_dtype, check_input,
+                       check_output_gradient, check_positive_int, check_real)
 from .base import Layer
 from .init import check_init, initial_weights
 

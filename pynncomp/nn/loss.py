@@ -9,7 +9,7 @@ For logits z (B, C) and integer labels y (B,), with the mean over the batch
 """
 import numpy as np
 
-from ._checks import check_input
+from .._checks import check_input
 
 
 def check_labels(y, n_samples, n_classes, name="y"):

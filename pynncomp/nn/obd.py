@@ -16,7 +16,7 @@ Levenberg–Marquardt approximation (h >= 0).  Compute it where training has
 """
 import numpy as np
 
-from ._checks import check_input, check_positive_int
+from .._checks import check_input, check_positive_int
 
 
 def obd_hessian(model, X, y, batch_size=256):

@@ -15,7 +15,7 @@ The penalty touches only the prunable parameters (weights), never biases.
 """
 import numpy as np
 
-from ._checks import check_real
+from .._checks import check_real
 from .penalties import L1, L2, Penalty
 
 __all__ = ["SGD", "L1", "L2", "Penalty"]

@@ -6,7 +6,7 @@ and never pruned entries (their mask zeroes the penalty's gradient).
 """
 import numpy as np
 
-from ._checks import check_real
+from .._checks import check_real
 
 
 class Penalty:

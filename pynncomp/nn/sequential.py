@@ -6,7 +6,7 @@ them in reverse, starting from :class:`~pynncomp.nn.loss.SoftmaxCrossEntropy`.
 """
 import numpy as np
 
-from ._checks import check_dtype, check_input, check_positive_int
+from .._checks import check_dtype, check_input, check_positive_int
 from .base import Layer
 from .loss import SoftmaxCrossEntropy, check_labels
 from .penalties import Penalty

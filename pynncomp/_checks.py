@@ -1,15 +1,25 @@
-"""Argument checks shared by every public kernel.
+"""Argument checks: one home for every check pynncomp makes of what it is given.
 
-Python validates, C computes: nothing reaches the C core (or its NumPy twin)
-before these checks pass.  Each check raises ``TypeError`` for a wrong type
-or dtype and ``ValueError`` for a wrong shape or value, naming the argument,
-what it received and what is accepted.
+Errors a user can cause are ``TypeError`` (a wrong type or dtype) or
+``ValueError`` (a wrong shape or value); every message names the argument,
+what it received and what is accepted (CONTRIBUTING.md).  The checks fall in
+three groups:
 
-The checks look at shapes and values only; they do not copy.  A public
-kernel runs every check first and only then makes its arrays ready for C
-with :func:`c_array`, so that an argument refused for its size (a zero-stride
-``np.broadcast_to`` view can claim billions of entries) is refused before
-anything is copied.
+* numbers: :func:`check_int`, :func:`check_positive_int`,
+  :func:`check_real`, :func:`check_dtype`, :func:`as_generator`;
+* the arguments of the kernels: :func:`check_float_array`,
+  :func:`check_int_array`, :func:`check_sign`, :func:`check_csr`,
+  :func:`check_int32_extent`, and :func:`c_array`, which makes an array
+  ready for C.  Python validates, C computes: nothing reaches the C core (or
+  its NumPy twin) before these checks pass;
+* the arrays a layer is handed: :func:`check_input`,
+  :func:`check_output_gradient`.
+
+The kernel checks look at shapes and values only; they do not copy.  A
+public kernel runs every check first and only then makes its arrays ready
+for C with :func:`c_array`, so that an argument refused for its size (a
+zero-stride ``np.broadcast_to`` view can claim billions of entries) is
+refused before anything is copied.
 
 Sizes the C core holds in 32 bits
 ---------------------------------
@@ -29,7 +39,8 @@ UINT32_MAX = 2**32 - 1
 INT64_MAX = 2**63 - 1
 
 
-def _describe(x):
+def describe(x):
+    """How a message names a value: an array by its dtype and shape, anything else by its repr."""
     if isinstance(x, np.ndarray):
         return f"an array of dtype {x.dtype} and shape {x.shape}"
     return f"{type(x).__name__} {x!r}"[:120]
@@ -38,7 +49,7 @@ def _describe(x):
 def check_int(name, value, low, high=None):
     """A Python or NumPy integer (not a bool) in ``[low, high]``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {_describe(value)}")
+        raise TypeError(f"{name} must be an integer, got {describe(value)}")
     value = int(value)
     if value < low or (high is not None and value > high):
         accepted = f">= {low}" if high is None else f"in [{low}, {high}]"
@@ -66,7 +77,7 @@ def check_float_array(name, x, ndim, dtype=None):
     never mix precisions silently.  Returns ``x`` itself (see :func:`c_array`).
     """
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray of float32 or float64, got {_describe(x)}")
+        raise TypeError(f"{name} must be a numpy.ndarray of float32 or float64, got {describe(x)}")
     if dtype is not None and x.dtype != dtype:
         raise TypeError(f"{name} must have dtype {np.dtype(dtype)} (to match the other arguments), got {x.dtype}")
     if x.dtype not in FLOAT_DTYPES:
@@ -86,7 +97,7 @@ def check_int_array(name, x, ndim, low, high, out_dtype, shape=None, shape_of=No
     is ready for C (:func:`c_array`).
     """
     if not isinstance(x, np.ndarray) or x.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be a numpy.ndarray of integers, got {_describe(x)}")
+        raise TypeError(f"{name} must be a numpy.ndarray of integers, got {describe(x)}")
     if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {x.shape}")
     if shape is not None and x.shape != shape:
@@ -101,7 +112,7 @@ def check_int_array(name, x, ndim, low, high, out_dtype, shape=None, shape_of=No
 def check_sign(name, sign, shape):
     """An integer ndarray of ``shape`` holding only -1 and +1, returned as int8."""
     if not isinstance(sign, np.ndarray) or sign.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be a numpy.ndarray of integers -1/+1, got {_describe(sign)}")
+        raise TypeError(f"{name} must be a numpy.ndarray of integers -1/+1, got {describe(sign)}")
     if sign.shape != shape:
         raise ValueError(f"{name} must have shape {shape} (that of bucket), got {sign.shape}")
     if sign.size and not np.all((sign == 1) | (sign == -1)):
@@ -164,3 +175,100 @@ def c_array(x, dtype=None):
     if x.flags.c_contiguous and x.flags.aligned:
         return x
     return np.array(x, order="C")
+
+
+def check_positive_int(name, value):
+    """A Python or NumPy integer (not a bool) >= 1, returned as ``int``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= 1, got {describe(value)}")
+    if value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value}")
+    return int(value)
+
+
+def check_real(name, value, low, high, *, low_open=False, high_open=False):
+    """A finite real number in the interval given, returned as ``float``.
+
+    ``low``/``high`` may be None (unbounded); ``*_open`` excludes the end.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
+    value = float(value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if not np.isfinite(value) or too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open or high is None else "]"
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}, got {value!r}")
+    return value
+
+
+def check_dtype(dtype, name="dtype"):
+    """float32 or float64 (as ``np.dtype``); anything else is a TypeError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dt}")
+    return dt
+
+
+def as_generator(seed, name="seed"):
+    """A ``np.random.Generator`` from None, an int >= 0 or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None:
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"{name} must be None, an integer >= 0 or a numpy.random.Generator, got {describe(seed)}")
+        if seed < 0:
+            raise ValueError(f"{name} must be None, an integer >= 0 or a numpy.random.Generator, got {seed}")
+    return np.random.default_rng(seed)
+
+
+def check_input(x, dtype, trailing_shape=None, name="x", contiguous=True):
+    """A layer's input: a float ndarray of ``dtype`` (either float if None).
+
+    ``trailing_shape`` is the shape after the batch axis, when the layer
+    fixes it.  With ``contiguous`` the array is returned C-contiguous (copied
+    only if it was not), which the C kernels need; elementwise layers pass
+    False and take any layout.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray of floats, got {describe(x)}")
+    if dtype is None:
+        if x.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
+    elif x.dtype != dtype:
+        raise TypeError(
+            f"{name} must have dtype {dtype} (the layer's dtype; cast the input or call "
+            f"astype on the model), got {x.dtype}"
+        )
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have a batch axis, got a 0-D array")
+    if trailing_shape is not None and x.shape[1:] != trailing_shape:
+        expected = "(B, " + ", ".join(str(n) for n in trailing_shape) + ")"
+        raise ValueError(f"{name} must have shape {expected}, got {x.shape}")
+    return x if not contiguous or x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
+def check_output_gradient(name, dout, x, n_out, dtype=None):
+    """The gradient (or curvature) a backward pass receives: ``(B, n_out)``.
+
+    ``B`` is the batch of the forward input ``x`` (from the cache).  With
+    ``dtype`` given, ``dout`` must have it: the sparse kernels read the
+    buffer as that type.  A shape and dtype comparison, cheap enough for
+    every step.  Returns ``dout``.
+    """
+    if not isinstance(dout, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray of shape ({x.shape[0]}, {n_out}), got {describe(dout)}")
+    if dout.shape != (x.shape[0], n_out):
+        raise ValueError(
+            f"{name} must have shape ({x.shape[0]}, {n_out}) (the forward batch B = {x.shape[0]}, "
+            f"n_out = {n_out}), got {dout.shape}"
+        )
+    if dtype is not None and dout.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype} (the layer's dtype), got {dout.dtype}")
+    return dout
