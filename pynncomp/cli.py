@@ -79,19 +79,7 @@ def _cmd_data_info(args):
             print(f"    {name:<{width}}  {state}" + (f"  [{path}]" if path is not None else ""))
     if not os.environ.get(sources.DATA_ENV):
         print(f"  ({sources.DATA_ENV} is not set)")
-    first_copies = {}
-    for _, _, states in report:
-        for name, path, state in states:
-            if path is not None:
-                first_copies.setdefault(name, state)
-    absent = [name for name in mnist.MD5 if name not in first_copies]
-    unusable = [f"{name} ({state})" for name, state in first_copies.items() if state != "ok"]
-    if unusable:
-        print("MNIST is not usable: the first copy of " + "; ".join(unusable) + " fails; delete or replace it.")
-    elif absent:
-        print(f"MNIST is incomplete: {', '.join(absent)} will be downloaded on first use.")
-    else:
-        print("MNIST is ready: the first copy of each file is verified.")
+    print(sources.verdict(report, mnist.MD5, "MNIST"))
     print(f"Download mirrors (${mnist.MIRRORS_ENV} overrides): {', '.join(mnist.mirror_list())}")
     print(f"User cache: {sources.user_cache_dir()} ($XDG_CACHE_HOME moves it)")
     from .data import variants  # on demand: it imports SciPy and matplotlib
@@ -120,17 +108,19 @@ def _cmd_data_preview(args):
 
 
 def _protocol(args):
-    """The Protocol of the options given (defaults for the others); errors name the option."""
+    """The Protocol of the options given (defaults for the others); an error names its option."""
     changes = {field: getattr(args, field) for field in PROTOCOL_OPTIONS if getattr(args, field) is not None}
+    for field, value in changes.items():  # one at a time, so that an error is known to be this option's
+        _naming_option(PROTOCOL_OPTIONS[field][0], Protocol().replace, **{field: value})
+    return Protocol().replace(**changes)
+
+
+def _naming_option(option, check, *args, **kwargs):
+    """``check(*args, **kwargs)``, its ValueError or TypeError prefixed with the command-line ``option``."""
     try:
-        return Protocol().replace(**changes)
+        return check(*args, **kwargs)
     except (TypeError, ValueError) as error:
-        message = str(error)
-        for field, (flag, _, _) in PROTOCOL_OPTIONS.items():
-            if message.startswith(field + " "):
-                message = flag + message[len(field):]
-                break
-        raise ValueError(message) from None
+        raise ValueError(f"{option}: {error}") from None
 
 
 def _load(name, args, layout):
@@ -178,112 +168,33 @@ def _cmd_train(args):
     return 0
 
 
-def _measured(args, path, part, sparse):
-    """The saved model, its record summary, the data set to measure it on, and what the model has seen of it.
-
-    The data default to the model's own (:mod:`pynncomp.evaluation`); other
-    data whose ``part`` images the model has seen are refused unless
-    ``--allow-overlap``.
-    """
-    from . import evaluation, io
-
-    model = io.load_model(path, sparse=sparse, allow_nonfinite=args.allow_nonfinite)
-    metadata = io.load_metadata(path)
-    trained = evaluation.trained_data(metadata)
-    summary = metadata.get("record", {})
-    if trained is None and args.dataset is None and summary.get("dataset") is not None:
-        args.dataset = summary["dataset"]
-    request = evaluation.measurement(trained, dataset=args.dataset, split=args.split, val_size=args.val_size,
-                                     n_train=args.n_train, n_test=args.n_test, model_name=str(path))
-    # checked before the data is read, and again once a variant says where its images came from
-    seen = _checked_overlap(args, path, trained, request, part)
-    from .nn import Conv2D
-
-    layout = "image" if isinstance(model.layers[0], Conv2D) else "flat"
-    dataset = data.load(root=args.root, layout=layout, **request)
-    source = dataset.provenance.get("variant", {}).get("source") if dataset.name in data.VARIANTS else None
-    if source == "original" and trained is not None and trained["name"] != dataset.name:
-        seen = _checked_overlap(args, path, trained, dict(request, variant_source=source), part)
-    _check_fits(model, dataset, path)
-    overlap = {"seen_images": None if seen is None else int(seen.size),
-               "mnist_indices": None if seen is None else seen.tolist()}
-    return model, summary, dataset, overlap
-
-
-def _checked_overlap(args, path, trained, request, part):
-    """:func:`pynncomp.evaluation.seen_images`; refused when not none unless --allow-overlap, else a warning."""
+def _measured(args, part, sparse):
+    """:func:`pynncomp.evaluation.load_measured` of ``args.model`` with the command's data options."""
     from . import evaluation
 
-    seen = evaluation.seen_images(trained, request, part)
-    if seen is None or seen.size:
-        message = evaluation.overlap_message(seen, trained, request, part)
-        if not args.allow_overlap:
-            raise ValueError(f"{path}: {message}. Measure it on its own data (leave out --dataset, --split "
-                             "and --val-size), or give --allow-overlap to measure anyway")
-        print(f"pynncomp: warning: {message}; the accuracy below is not a "
-              f"{'test' if part == 'test' else 'validation'} accuracy", file=sys.stderr)
-    return seen
-
-
-def _check_fits(model, dataset, path):
-    """A model made for other inputs than the data set's: ValueError naming both."""
-    first = model.layers[0]
-    expected = getattr(first, "n_in", None)
-    if expected is None:
-        expected = getattr(first, "in_channels", None)
-        given = dataset.X_test.shape[1]
-        unit = "channels"
-    else:
-        given = int(np.prod(dataset.X_test.shape[1:]))
-        unit = "inputs"
-    if expected is not None and expected != given:
-        raise ValueError(f"{path} takes {expected} {unit} per image, but the images of {dataset.name} have "
-                         f"{given}: it was trained on other data; give the data set it was trained on")
-
-
-def _inference_path(model):
-    """How the layers of ``model`` compute, for the report of ``evaluate``."""
-    from .nn import Conv2D, Dense, HashedDense, SparseDense
-
-    kinds = []
-    if any(isinstance(layer, SparseDense) for layer in model.layers):
-        kinds.append("the sparse kernels")
-    if any(isinstance(layer, HashedDense) for layer in model.layers):
-        kinds.append("the HashedNet kernels")
-    if kinds:
-        kinds[-1] += f" ({kernels.ACTIVE_BACKEND} backend)"
-    if any(isinstance(layer, (Dense, Conv2D)) for layer in model.layers):
-        kinds.append("dense NumPy matrix products")
-    return " and ".join(kinds)
+    return evaluation.load_measured(
+        args.model, part=part, sparse=sparse, dataset=args.dataset, split=args.split, val_size=args.val_size,
+        n_train=args.n_train, n_test=args.n_test, root=args.root, allow_overlap=args.allow_overlap,
+        allow_nonfinite=args.allow_nonfinite,
+        warn=lambda message: print(f"pynncomp: warning: {message}", file=sys.stderr))
 
 
 def _cmd_evaluate(args):
-    from . import io
+    from . import evaluation
 
-    model, summary, dataset, overlap = _measured(args, args.model, "test", sparse=True)
-    timer_start = __import__("time").perf_counter()
-    accuracy = model.accuracy(dataset.X_test, dataset.y_test)
-    seconds = __import__("time").perf_counter() - timer_start
-    storage = io.storage_report(args.model, model)
-    result = {
-        "model": str(args.model), "dataset": dataset.name, "split": dataset.split,
-        "test_accuracy": accuracy, "n_test": int(dataset.X_test.shape[0]),
-        "weights_kept": model.n_kept_weights, "biases": model.n_biases,
-        "file_bytes": storage["file_bytes"], "dense_float32_bytes": storage["dense_float32_bytes"],
-        "file_ratio": storage["ratio"], "inference_s": seconds, "backend": kernels.ACTIVE_BACKEND,
-        "recorded_test_accuracy": summary.get("test_accuracy"), **overlap,
-    }
+    result = evaluation.evaluate(_measured(args, "test", sparse=True))
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
-    print(f"{args.model}: {summary.get('method', '?')} {summary.get('arch', '')}".rstrip())
-    print(f"  test accuracy on {dataset.name} ({dataset.split} split, {result['n_test']} images): "
-          f"{100 * accuracy:.2f} %" + (f" (recorded at training: {100 * summary['test_accuracy']:.2f} %)"
-                                      if "test_accuracy" in summary else ""))
+    recorded = result["recorded_test_accuracy"]
+    print(f"{args.model}: {result['method'] or '?'} {result['arch'] or ''}".rstrip())
+    print(f"  test accuracy on {result['dataset']} ({result['split']} split, {result['n_test']} images): "
+          f"{100 * result['test_accuracy']:.2f} %"
+          + (f" (recorded at training: {100 * recorded:.2f} %)" if recorded is not None else ""))
     print(f"  weights kept {result['weights_kept']:,}, biases {result['biases']:,}")
-    print(f"  {storage['file_bytes']:,} bytes on disk, {100 * storage['ratio']:.1f} % of the dense float32 model "
-          f"({storage['dense_float32_bytes']:,} bytes)")
-    print(f"  inference through {_inference_path(model)} in {seconds:.2f} s")
+    print(f"  {result['file_bytes']:,} bytes on disk, {100 * result['file_ratio']:.1f} % of the dense float32 "
+          f"model ({result['dense_float32_bytes']:,} bytes)")
+    print(f"  inference through {result['inference']} in {result['inference_s']:.2f} s")
     return 0
 
 
@@ -315,12 +226,14 @@ def _cmd_sensitivity(args):
 
     writable_file(args.out + ".png", "--out")
     # masks are changed layer by layer: the layers as saved, not their sparse form
-    model, summary, dataset, overlap = _measured(args, args.model, args.on, sparse=False)
+    measured = _measured(args, args.on, sparse=False)
+    model, summary, dataset = measured.model, measured.summary, measured.dataset
     X, y = (dataset.X_val, dataset.y_val) if args.on == "val" else (dataset.X_test, dataset.y_test)
     if X.shape[0] == 0:
         raise ValueError("the validation subset is empty (--val-size 0): use --on test or --val-size >= 1")
     result = sensitivity(model, X, y, args.sparsities)
-    result.update(model=str(args.model), dataset=dataset.name, split=dataset.split, on=args.on, **overlap)
+    result.update(model=str(args.model), dataset=dataset.name, split=dataset.split, on=args.on,
+                  **measured.overlap())
     table = sensitivity_table(result)
     print(f"accuracy (%) on the {args.on} images of {dataset.name} with one layer pruned by magnitude, "
           f"no retraining (unpruned: {100 * result['baseline']:.2f} %)")
@@ -342,6 +255,17 @@ def _cmd_quickstart(args):
     return 0
 
 
+def _positive_int(text):
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
 def _levels(text):
     try:
         return [float(v) for v in text.split(",") if v.strip()]
@@ -350,21 +274,20 @@ def _levels(text):
 
 
 def _cmd_reproduce(args):
-    from .reproduce import reproduce
+    from .reproduce import reproduce, targets
 
     data_options = {"root": args.root, "val_size": args.val_size, "n_train": args.n_train, "n_test": args.n_test}
     data_options = {k: v for k, v in data_options.items() if v is not None}
     datasets = args.datasets.split(",") if args.datasets else None
-    writable_dir(args.results, "--results")
-    try:
-        done, failed = reproduce(args.target, args.results, runs=args.runs, jobs=args.jobs, fast=args.fast,
-                                 datasets=datasets, levels=args.levels, data_options=data_options)
-    except ValueError as error:
-        message = str(error)
-        for option in ("datasets", "levels", "runs", "jobs"):
-            if message.startswith(option + " "):
-                raise ValueError(f"--{message}") from None
-        raise
+    if not args.dry_run:
+        writable_dir(args.results, "--results")
+    targets.check_target(args.target)
+    # each selection on its own, so that an error is known to be its option's
+    for option, selection in (("--runs", {"runs": args.runs}), ("--datasets", {"datasets": datasets}),
+                              ("--levels", {"levels": args.levels})):
+        _naming_option(option, targets.grid, args.target, fast=args.fast, **selection)
+    done, failed = reproduce(args.target, args.results, runs=args.runs, jobs=args.jobs, fast=args.fast,
+                             datasets=datasets, levels=args.levels, data_options=data_options, dry_run=args.dry_run)
     print(f"{done} runs done now" + (f", {failed} failed (see above)" if failed else "")
           + f"; report: pynncomp report {args.results} --target {args.target}" + (" --fast" if args.fast else ""))
     return 1 if failed else 0
@@ -474,11 +397,13 @@ def build_parser():
     p_repro.add_argument("--results", metavar="DIR", default="results",
                          help="folder of runs.jsonl (default ./results)")
     p_repro.add_argument("--runs", type=int, help="independent runs per cell (default 5; 2 with --fast)")
-    p_repro.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p_repro.add_argument("--jobs", type=_positive_int, default=1, help="worker processes (default 1)")
     p_repro.add_argument("--fast", action="store_true",
                          help="a reduced version (fewer levels and runs, a short timetable), for tests and CI")
     p_repro.add_argument("--datasets", metavar="D1,D2", help="a subset of the target's data sets")
     p_repro.add_argument("--levels", type=_levels, metavar="S1,S2", help="a subset of the target's levels")
+    p_repro.add_argument("--dry-run", action="store_true",
+                         help="only say how many runs are done and list those still to do")
     p_repro.add_argument("--root", metavar="DIR", help="directory holding mnist/*.gz, searched first")
     p_repro.add_argument("--val-size", type=int, default=None, help=argparse.SUPPRESS)
     p_repro.add_argument("--n-train", type=int, help="synthetic-digits only: training images")

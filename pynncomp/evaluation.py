@@ -20,9 +20,13 @@ paper split (``python -c "from pynncomp import data; ..."`` with
 :func:`pynncomp.data.mnist_indices` shows it).  So the commands refuse such a
 measurement unless asked (``--allow-overlap``), and then name the images.
 """
+import dataclasses
+import time
+
 import numpy as np
 
-from . import data
+from . import data, io, kernels
+from .nn import Conv2D, Dense, HashedDense, SparseDense
 
 PARTS = ("test", "val")
 _SHOWN = 20  # overlapping image indices printed; the JSON output lists all
@@ -178,4 +182,159 @@ def overlap_message(seen, trained, request, part):
             f"file, 60 000-69 999: the test file): {shown}")
 
 
-__all__ = ["PARTS", "trained_data", "measurement", "seen_images", "overlap_message"]
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    """A saved model with the data to measure it on (:func:`load_measured`).
+
+    Attributes
+    ----------
+    path : str
+    model : Sequential
+    summary : dict
+        The record summary saved with the model (empty if none).
+    dataset : pynncomp.data.Dataset
+    part : {"test", "val"}
+    seen : numpy.ndarray of int64 or None
+        :func:`seen_images`: empty unless the user allowed an overlap.
+    """
+
+    path: str
+    model: object
+    summary: dict
+    dataset: object
+    part: str
+    seen: object
+
+    def overlap(self):
+        """``{"seen_images": count or None, "mnist_indices": list or None}``, for a JSON result."""
+        if self.seen is None:
+            return {"seen_images": None, "mnist_indices": None}
+        return {"seen_images": int(self.seen.size), "mnist_indices": self.seen.tolist()}
+
+
+def load_measured(path, *, part="test", sparse=True, dataset=None, split=None, val_size=None, n_train=None,
+                  n_test=None, root=None, allow_overlap=False, allow_nonfinite=False, warn=None):
+    """Load a saved model and the data to measure it on, refusing images it was trained on.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A model file (:func:`pynncomp.io.load_model`).
+    part : {"test", "val"}
+        The images that will be measured.
+    sparse, allow_nonfinite : bool
+        As for :func:`pynncomp.io.load_model`.
+    dataset, split, val_size, n_train, n_test : None or the value asked for
+        :func:`measurement`: None keeps the model's own.
+    root : None or path
+        As for :func:`pynncomp.data.load`.
+    allow_overlap : bool
+        False (default): measuring on images the model was trained on (or
+        on images for which that cannot be told) is a ValueError that says
+        how many and which.  True: measured anyway, and ``warn`` is called.
+    warn : None or callable
+        Called with a message when an overlap is allowed.
+
+    Returns
+    -------
+    Measured
+    """
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
+    model = io.load_model(path, sparse=sparse, allow_nonfinite=allow_nonfinite)
+    metadata = io.load_metadata(path)
+    trained = trained_data(metadata)
+    summary = metadata.get("record", {})
+    if trained is None and dataset is None:
+        dataset = summary.get("dataset")
+    request = measurement(trained, dataset=dataset, split=split, val_size=val_size, n_train=n_train,
+                          n_test=n_test, model_name=str(path))
+    # checked before the data is read, and again once a variant says where its images came from
+    seen = _allowed_overlap(path, trained, request, part, allow_overlap, warn)
+    layout = "image" if isinstance(model.layers[0], Conv2D) else "flat"
+    loaded = data.load(root=root, layout=layout, **request)
+    source = loaded.provenance.get("variant", {}).get("source") if loaded.name in data.VARIANTS else None
+    if source == "original" and trained is not None and trained["name"] != loaded.name:
+        seen = _allowed_overlap(path, trained, dict(request, variant_source=source), part, allow_overlap, warn)
+    check_fits(model, loaded, path)
+    return Measured(str(path), model, summary, loaded, part, seen)
+
+
+def _allowed_overlap(path, trained, request, part, allow_overlap, warn):
+    """:func:`seen_images`, refused when any (or unknown) unless allowed."""
+    seen = seen_images(trained, request, part)
+    if seen is None or seen.size:
+        message = overlap_message(seen, trained, request, part)
+        if not allow_overlap:
+            raise ValueError(f"{path}: {message}. Measure it on its own data (leave out --dataset, --split "
+                             "and --val-size), or allow the overlap (--allow-overlap, allow_overlap=True)")
+        if warn is not None:
+            warn(f"{message}; the accuracy below is not a {'test' if part == 'test' else 'validation'} accuracy")
+    return seen
+
+
+def check_fits(model, dataset, path):
+    """A model made for other inputs than the data set's: ValueError naming both."""
+    first = model.layers[0]
+    expected = getattr(first, "n_in", None)
+    if expected is None:
+        expected, given, unit = getattr(first, "in_channels", None), dataset.X_test.shape[1], "channels"
+    else:
+        given, unit = int(np.prod(dataset.X_test.shape[1:])), "inputs"
+    if expected is not None and expected != given:
+        raise ValueError(f"{path} takes {expected} {unit} per image, but the images of {dataset.name} have "
+                         f"{given}: it was trained on other data; give the data set it was trained on")
+
+
+def inference_path(model):
+    """How the layers of ``model`` compute: which kernels, on which backend."""
+    kinds = []
+    if any(isinstance(layer, SparseDense) for layer in model.layers):
+        kinds.append("the sparse kernels")
+    if any(isinstance(layer, HashedDense) for layer in model.layers):
+        kinds.append("the HashedNet kernels")
+    if kinds:
+        kinds[-1] += f" ({kernels.ACTIVE_BACKEND} backend)"
+    if any(isinstance(layer, (Dense, Conv2D)) for layer in model.layers):
+        kinds.append("dense NumPy matrix products")
+    return " and ".join(kinds)
+
+
+def evaluate(measured):
+    """Test accuracy and storage of a saved model, as ``pynncomp evaluate`` reports them.
+
+    Parameters
+    ----------
+    measured : Measured
+        From :func:`load_measured` with ``part="test"``.
+
+    Returns
+    -------
+    dict
+        ``model``, ``method``, ``arch``, ``dataset``, ``split``,
+        ``test_accuracy``, ``n_test``, ``weights_kept``, ``biases``,
+        ``file_bytes``, ``dense_float32_bytes``, ``file_ratio``,
+        ``inference_s``, ``inference`` (:func:`inference_path`),
+        ``backend``, ``recorded_test_accuracy`` (None if the file has no
+        record), ``seen_images`` and ``mnist_indices`` (:meth:`Measured.overlap`).
+    """
+    if measured.part != "test":
+        raise ValueError(f"evaluate measures test images: load with part='test', got {measured.part!r}")
+    model, dataset, summary = measured.model, measured.dataset, measured.summary
+    started = time.perf_counter()
+    accuracy = model.accuracy(dataset.X_test, dataset.y_test)
+    seconds = time.perf_counter() - started
+    storage = io.storage_report(measured.path, model)
+    return {
+        "model": measured.path, "method": summary.get("method"), "arch": summary.get("arch"),
+        "dataset": dataset.name, "split": dataset.split, "test_accuracy": accuracy,
+        "n_test": int(dataset.X_test.shape[0]), "weights_kept": model.n_kept_weights, "biases": model.n_biases,
+        "file_bytes": storage["file_bytes"], "dense_float32_bytes": storage["dense_float32_bytes"],
+        "file_ratio": storage["ratio"], "inference_s": seconds, "inference": inference_path(model),
+        "backend": kernels.ACTIVE_BACKEND, "recorded_test_accuracy": summary.get("test_accuracy"),
+        **measured.overlap(),
+    }
+
+
+__all__ = ["PARTS", "Measured", "trained_data", "measurement", "seen_images", "overlap_message", "load_measured",
+           "check_fits", "inference_path", "evaluate"]

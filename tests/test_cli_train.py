@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from pynncomp import cli, data, experiment, io, quickstart
@@ -90,12 +89,12 @@ def run_command(*args):
     (["--sparsity", "1.0"], "sparsity must be in [0, 1), got 1.0"),
     (["--sparsity", "-0.5"], "sparsity must be in [0, 1), got -0.5"),
     (["--hidden", "0"], "hidden must be an integer >= 1, got 0"),
-    (["--steps", "0"], "--steps must be an integer >= 1, got 0"),
-    (["--power", "0.5"], "--power must be in [1, inf), got 0.5"),
+    (["--steps", "0"], "--steps: steps must be an integer >= 1, got 0"),
+    (["--power", "0.5"], "--power: power must be in [1, inf), got 0.5"),
     (["--arch", "vgg"], "arch must be one of ('mlp', 'lenet300', 'lenet5'), got 'vgg'"),
     (["--arch", "lenet5", "--method", "hashednet"], "use arch 'mlp' or 'lenet300', not 'lenet5'"),
     (["--method", "dense"], "'dense' does not compress: sparsity must be 0"),
-    (["--scope", "neuron"], "--scope must be one of ('global', 'layer'), got 'neuron'"),
+    (["--scope", "neuron"], "--scope: scope must be one of ('global', 'layer'), got 'neuron'"),
 ])
 def test_bad_arguments_are_one_clear_message(tmp_path, capsys, args, message):
     base = {"--method": "magl2", "--dataset": "synthetic-digits", "--sparsity": "0.9", "--hidden": "16"}

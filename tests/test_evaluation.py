@@ -251,6 +251,6 @@ def test_evaluate_names_how_each_kind_of_layer_computes():
     hashed = nn.Sequential([nn.HashedDense(784, 10, K=100, hash_seed=1)])
     sparse = nn.Sequential([nn.SparseDense.from_weights(np.ones((784, 10), np.float32), np.zeros(10, np.float32),
                                                         np.eye(784, 10, dtype=bool))])
-    assert cli._inference_path(hashed).startswith("the HashedNet kernels (")
-    assert cli._inference_path(sparse).startswith("the sparse kernels (")
-    assert cli._inference_path(nn.Sequential([nn.Dense(784, 10)])) == "dense NumPy matrix products"
+    assert evaluation.inference_path(hashed).startswith("the HashedNet kernels (")
+    assert evaluation.inference_path(sparse).startswith("the sparse kernels (")
+    assert evaluation.inference_path(nn.Sequential([nn.Dense(784, 10)])) == "dense NumPy matrix products"
