@@ -24,7 +24,11 @@ setup(
     packages=find_packages(include=["pynncomp", "pynncomp.*"]),
     setup_requires=["cffi>=1.15"],
     install_requires=["numpy>=1.22", "cffi>=1.15", "scipy>=1.8", "matplotlib>=3.5", "threadpoolctl>=3.1"],
-    extras_require={"test": ["pytest>=7", "hypothesis>=6"]},
+    extras_require={
+        "test": ["pytest>=7", "hypothesis>=6"],
+        # the course's lessons as notebooks: jupytext opens the percent-format scripts in Jupyter
+        "course": ["jupyterlab>=4", "jupytext>=1.14"],
+    },
     cffi_modules=["csrc/build_ffi.py:ffibuilder"],
     entry_points={"console_scripts": ["pynncomp = pynncomp.__main__:main"]},
 )

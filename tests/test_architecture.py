@@ -11,7 +11,7 @@ layer, never one of its own layer or above):
 3. ``compress``, ``models``, ``io``
 4. ``methods``, ``train``
 5. ``experiment``, ``evaluation``
-6. ``reproduce``, ``quickstart``
+6. ``reproduce``, ``quickstart``, ``course``
 7. ``cli``
 8. ``__main__``
 
@@ -37,7 +37,7 @@ LAYERS = [
     {"compress", "models", "io"},
     {"methods", "train"},
     {"experiment", "evaluation"},
-    {"reproduce", "quickstart"},
+    {"reproduce", "quickstart", "course"},
     {"cli"},
     {"__main__"},
 ]
