@@ -13,7 +13,9 @@ three groups:
   ready for C.  Python validates, C computes: nothing reaches the C core (or
   its NumPy twin) before these checks pass;
 * the arrays a layer is handed: :func:`check_input`,
-  :func:`check_output_gradient`.
+  :func:`check_output_gradient`, and the samples a curvature is averaged
+  over: :func:`check_samples`;
+* the matrices a second-order method inverts: :func:`check_positive_definite`.
 
 The kernel checks look at shapes and values only; they do not copy.  A
 public kernel runs every check first and only then makes its arrays ready
@@ -254,6 +256,14 @@ def check_input(x, dtype, trailing_shape=None, name="x", contiguous=True):
     return x if not contiguous or x.flags.c_contiguous else np.ascontiguousarray(x)
 
 
+def check_samples(X, name="X"):
+    """Samples to average over: a float ndarray (N, ...) with N >= 1 (any layout)."""
+    X = check_input(X, None, name=name, contiguous=False)
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one sample, got shape {X.shape}")
+    return X
+
+
 def check_output_gradient(name, dout, x, n_out, dtype=None):
     """The gradient (or curvature) a backward pass receives: ``(B, n_out)``.
 
@@ -272,3 +282,35 @@ def check_output_gradient(name, dout, x, n_out, dtype=None):
     if dtype is not None and dout.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype} (the layer's dtype), got {dout.dtype}")
     return dout
+
+
+def check_positive_definite(name, matrix, remedy):
+    """A symmetric positive definite matrix, refused by name when singular.
+
+    A matrix whose Cholesky factorisation fails, or whose smallest pivot is
+    below rounding (``L_ii² <= n·eps·max_i A_ii``: an exactly singular
+    matrix can factor with pivots of rounding size), is refused with a
+    ValueError that says what ``name`` is and the ``remedy`` (e.g. "give
+    damping > 0").
+
+    Parameters
+    ----------
+    name : str
+        What the matrix is, as the message names it.
+    matrix : float64 ndarray (n, n), symmetric
+    remedy : str
+
+    Returns
+    -------
+    ndarray (n, n)
+        The lower Cholesky factor L, ``matrix = L Lᵀ``.
+    """
+    try:
+        factor = np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        factor = None
+    scale = float(np.max(np.diag(matrix), initial=0.0))
+    n = matrix.shape[0]
+    if factor is None or (n and np.min(np.diag(factor)) ** 2 <= n * np.finfo(np.float64).eps * scale):
+        raise ValueError(f"{name} must be positive definite, but it is singular: {remedy}")
+    return factor

@@ -40,7 +40,7 @@ PROTOCOL_OPTIONS = {
     "steps": ("--steps", int, "k, the number of pruning steps (>= 1)"),
     "power": ("--power", float, "c of the schedule S*(i/k)^(1/c) (>= 1)"),
     "prune_every": ("--prune-every", int, "epochs between pruning steps"),
-    "finetune_max": ("--finetune-max", int, "most epochs of fine-tuning after the last step"),
+    "finetune_max": ("--finetune-max", int, "most epochs of fine-tuning after the last step (0: none)"),
     "patience": ("--patience", int, "fine-tuning stops after this many epochs without a better validation accuracy"),
     "schedule": ("--schedule", str, "power (the study's), cubic (Zhu & Gupta) or oneshot"),
     "scope": ("--scope", str, "global or layer (default: the method's own)"),

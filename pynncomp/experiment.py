@@ -34,7 +34,7 @@ import numpy as np
 
 from . import __version__, kernels, methods, models
 from ._files import atomic_write
-from .compress import kept_count, prune, pruning_report, virtual_weight_count
+from .compress import kept_count, pruning_report, virtual_weight_count
 from .io import dense_float32_nbytes, save_model
 from ._checks import check_int, check_real
 from .nn import SGD, L1, L2
@@ -287,13 +287,13 @@ def _train_one(training, epoch, phase):
 
 
 def _prune_if_due(training, timetable, scope, epoch):
-    """Step i of the timetable, if it falls at the start of ``epoch``: the method's saliency, then the engine."""
+    """Step i of the timetable, if it falls at the start of ``epoch``: the method's pruning step."""
     if epoch not in timetable:
         return
     method, model, context = training.method, training.model, training.context
     context.step += 1
     context.epoch = epoch
-    step_report = prune(model, method.saliency(model, context), timetable[epoch], scope)
+    step_report = method.prune_step(model, timetable[epoch], scope, context)
     method.after_prune(model, context)
     _report(training, {"event": "prune", "step": context.step, "epoch": epoch + 1,
                        "target": timetable[epoch], "achieved": step_report["achieved_sparsity"]})
@@ -343,14 +343,18 @@ def _fine_tune(training, timetable, scope):
 
     docs/methods.md#fine-tuning.  At most ``finetune_max`` epochs; the
     weights of the best epoch (the first of equal bests) are put back.
+    With ``finetune_max = 0`` no epoch follows the last step.
 
     Returns
     -------
     float
-        The best validation accuracy.
+        The best validation accuracy; with ``finetune_max = 0``, the
+        accuracy right after the last step.
     """
     protocol, model = training.protocol, training.model
     _prune_if_due(training, timetable, scope, protocol.fixed_epochs)
+    if protocol.finetune_max == 0:
+        return model.accuracy(training.dataset.X_val, training.dataset.y_val)
     best_val, best_weights, since_best = -1.0, None, 0
     for epoch in range(protocol.fixed_epochs, protocol.fixed_epochs + protocol.finetune_max):
         val = _train_one(training, epoch, "finetune")

@@ -13,7 +13,8 @@ P + (k − 1)·e epochs the net is fine-tuned "until validation accuracy
 reaches a local maximum": epochs go on while the validation accuracy
 improves, stop after ``patience`` epochs without a new best (or at
 ``finetune_max``), and the weights of the best validation epoch since the
-last pruning step are restored.  Methods that do not prune (``dense``,
+last pruning step are restored; ``finetune_max = 0`` keeps the net as the
+last step leaves it.  Methods that do not prune (``dense``,
 ``hashednet``) and ``oneshot`` (one step, at epoch P + 1) follow the same
 timetable, so every method gets the same training budget.
 
@@ -116,8 +117,10 @@ class Protocol:
     prune_every : int >= 1
         e, epochs between pruning steps.  Default 1
         (docs/protocol.md#prune-every).
-    finetune_max : int >= 1
-        The most epochs trained after the fixed part.  Default 30
+    finetune_max : int >= 0
+        The most epochs trained after the fixed part; 0 trains none after
+        the last pruning step (with ``schedule="oneshot"`` and ``steps=1``:
+        one-shot pruning without retraining).  Default 30
         (docs/protocol.md#finetune-max).
     patience : int >= 1
         Fine-tuning stops after this many epochs without a new best
@@ -180,7 +183,7 @@ class Protocol:
         check_positive_int("steps", self.steps)
         check_real("power", self.power, 1.0, None)
         check_positive_int("prune_every", self.prune_every)
-        check_positive_int("finetune_max", self.finetune_max)
+        check_int("finetune_max", self.finetune_max, 0)
         check_positive_int("patience", self.patience)
         _check_choice("schedule", self.schedule, SCHEDULES)
         if self.scope is not None:

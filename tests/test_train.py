@@ -37,6 +37,7 @@ def test_timetable():
     ("steps", 0, "steps must be an integer >= 1"),
     ("power", 0.5, r"power must be in \[1, inf"),
     ("prune_every", 0, "prune_every must be an integer >= 1"),
+    ("finetune_max", -1, "finetune_max must be >= 0"),
     ("patience", 0, "patience must be an integer >= 1"),
     ("schedule", "linear", "schedule must be one of"),
     ("scope", "neuron", "scope must be one of"),
@@ -45,6 +46,12 @@ def test_timetable():
 def test_bad_fields_are_refused_by_name(field, value, match):
     with pytest.raises(ValueError, match=match):
         Protocol(**{field: value})
+
+
+def test_finetune_max_0_is_a_protocol_without_fine_tuning():
+    protocol = Protocol(finetune_max=0, schedule="oneshot", steps=1)
+    assert protocol.finetune_max == 0 and protocol.fixed_epochs == protocol.pretrain_epochs
+    assert protocol_hash(protocol) != protocol_hash(Protocol(schedule="oneshot", steps=1))
 
 
 def test_bad_types_and_unknown_fields():

@@ -3,8 +3,13 @@
 * :mod:`.schedules` — the target sparsity of each pruning step.
 * :mod:`.prune` — saliencies and the exact pruning engine (masks).
 * :mod:`.hashing` — HashedNet bucket counts matched to a pruned net's size.
+* :mod:`.obs` — Optimal Brain Surgeon over the whole net: the pruning
+  that also moves the kept weights.
+* :mod:`.lobs` — Optimal Brain Surgeon layer by layer.
 """
 from .hashing import hashed_buckets, matched_hashed_buckets, virtual_weight_count
+from .lobs import lobs_prune
+from .obs import OBS_MAX_WEIGHTS, obs_prune
 from .prune import (
     SCOPES,
     han_prune,
@@ -37,5 +42,8 @@ __all__ = [
     "hashed_buckets",
     "matched_hashed_buckets",
     "virtual_weight_count",
+    "obs_prune",
+    "lobs_prune",
+    "OBS_MAX_WEIGHTS",
     "SCOPES",
 ]

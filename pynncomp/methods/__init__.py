@@ -11,6 +11,8 @@ name            method
 ``oneshot``     one pruning step to the target, then retraining (:mod:`.controls`)
 ``random``      random saliency, iterative (:mod:`.controls`)
 ``hashednet``   HashedNet with as many real weights as pruning keeps (:mod:`.hashednet`)
+``obs``         Optimal Brain Surgeon over the whole net, small nets only (:mod:`.obs`)
+``lobs``        Optimal Brain Surgeon layer by layer (L-OBS, OBC) (:mod:`.obs`)
 ==============  ==========================================================
 
 :func:`get` returns a new one for a run; :func:`pynncomp.experiment.run`
@@ -23,8 +25,10 @@ from .han import Han, layer_normalised_magnitude
 from .hashednet import HashedNet
 from .magnitude import MagL1, MagL2
 from .obd import OBD
+from .obs import LOBS, OBS
 
-REGISTRY = {cls.name: cls for cls in (Uncompressed, MagL1, MagL2, OBD, Han, OneShot, Random, HashedNet)}
+REGISTRY = {cls.name: cls for cls in (Uncompressed, MagL1, MagL2, OBD, Han, OneShot, Random, HashedNet, OBS,
+                                     LOBS)}
 METHODS = tuple(REGISTRY)
 
 

@@ -7,7 +7,10 @@ A :class:`Method` says, for one run,
   whose λ comes from the :class:`~pynncomp.train.Protocol`);
 * the sparsity after each pruning step (:meth:`Method.schedule`);
 * the saliency of every weight at a pruning step (:meth:`Method.saliency`),
-  lowest pruned first by :func:`pynncomp.compress.prune`;
+  lowest pruned first by :func:`pynncomp.compress.prune`; or, for a method
+  that also moves the weights it keeps (Optimal Brain Surgeon), the whole
+  step (:meth:`Method.prune_step`: prune to the step's exact sparsity and
+  update the kept weights);
 * anything to change after a step (:meth:`Method.after_prune`; Han et al.
   lower the learning rate and the dropout);
 * how much of the architecture the trained net leaves out
@@ -26,7 +29,7 @@ import dataclasses
 import numpy as np
 
 from .. import models
-from ..compress import cubic_schedule, one_shot_schedule, power_schedule, pruning_report
+from ..compress import cubic_schedule, one_shot_schedule, power_schedule, prune, pruning_report
 
 
 @dataclasses.dataclass
@@ -100,6 +103,31 @@ class Method:
     def saliency(self, model, context):
         """``{(layer_index, name): s}`` for every prunable parameter."""
         raise NotImplementedError
+
+    def prune_step(self, model, sparsity, scope, context):
+        """One pruning step: ``model`` pruned in place to exactly ``sparsity``.
+
+        The default hands :meth:`saliency` to the engine, which removes the
+        lowest and leaves the kept weights as they are.  A method that also
+        changes the kept weights (OBS's compensating update) overrides this;
+        it must leave the exact counts of :func:`pynncomp.compress.prune` in
+        ``scope`` and the mask semantics (docs/methods.md#masks): every
+        pruned weight masked and exactly 0, none revived.
+
+        Parameters
+        ----------
+        model : Sequential
+        sparsity : float in [0, 1), or dict ``{(layer_index, name): S_l}``
+            The step's target (:meth:`schedule`).
+        scope : {"global", "layer"}
+        context : StepContext
+
+        Returns
+        -------
+        dict
+            The report of :func:`pynncomp.compress.prune`.
+        """
+        return prune(model, self.saliency(model, context), sparsity, scope)
 
     def after_prune(self, model, context):
         """Called after each pruning step (default: nothing)."""
