@@ -437,3 +437,9 @@ def test_finetune_max_0_trains_no_epoch_after_the_last_step(protocol, digits):
     for kept, layer in zip(method.weights, [layer for layer in model.layers if "W" in layer.params]):
         np.testing.assert_array_equal(layer.params["W"], kept)
     assert model.n_kept_weights == kept_count(0.9, 784 * 16 + 16 * 10)
+
+
+def test_obs_update_takes_plain_python_numbers():
+    from pynncomp.compress.obs import obs_update
+
+    np.testing.assert_allclose(obs_update(0.3, np.array([0.5, 0.1]), 0.5), [-0.3, -0.06])

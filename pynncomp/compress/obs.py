@@ -91,7 +91,7 @@ def obs_update(w_q, hinv_column, hinv_qq):
     -----
     .. math:: \\delta w = -\\frac{w_q}{[H^{-1}]_{qq}}\\, H^{-1} e_q
     """
-    return -(w_q / hinv_qq)[..., None] * hinv_column
+    return -np.asarray(w_q / hinv_qq)[..., None] * hinv_column
 
 
 def greedy_order(hinv, w, eligible=None, block=ELIMINATION_BLOCK):
