@@ -6,6 +6,7 @@
 * :mod:`.obs` — Optimal Brain Surgeon over the whole net: the pruning
   that also moves the kept weights.
 * :mod:`.lobs` — Optimal Brain Surgeon layer by layer.
+* :mod:`.sensitivity` — accuracy with one layer at a time pruned (Han et al.).
 """
 from .hashing import hashed_buckets, matched_hashed_buckets, virtual_weight_count
 from .lobs import lobs_prune
@@ -24,6 +25,7 @@ from .prune import (
     rescaled_dropout,
 )
 from .schedules import cubic_schedule, one_shot_schedule, power_schedule
+from .sensitivity import plot_sensitivity, sensitivity, sensitivity_table
 
 __all__ = [
     "power_schedule",
@@ -45,5 +47,8 @@ __all__ = [
     "obs_prune",
     "lobs_prune",
     "OBS_MAX_WEIGHTS",
+    "sensitivity",
+    "sensitivity_table",
+    "plot_sensitivity",
     "SCOPES",
 ]
