@@ -396,7 +396,7 @@ def build_parser():
     p_repro.add_argument("target", metavar="TARGET", help=target_help)
     p_repro.add_argument("--results", metavar="DIR", default="results",
                          help="folder of runs.jsonl (default ./results)")
-    p_repro.add_argument("--runs", type=int, help="independent runs per cell (default 5; 2 with --fast)")
+    p_repro.add_argument("--runs", type=int, help="independent runs per cell (default 5, 3 for the obs targets; 2 with --fast)")
     p_repro.add_argument("--jobs", type=_positive_int, default=1, help="worker processes (default 1)")
     p_repro.add_argument("--fast", action="store_true",
                          help="a reduced version (fewer levels and runs, a short timetable), for tests and CI")

@@ -121,9 +121,13 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         ``val_accuracy``, ``sparsity``, ``lr``, ``seconds``) and after every
         pruning step (``event = "prune"``).
     pretrained : dict or None
-        A cache shared between runs that differ only in S: the state after
-        pre-training is trained once, kept, and restored bit for bit
-        (:func:`_pretrain`).  The record says ``pretraining_reused``.
+        A cache shared between runs whose first ``pretrain_epochs`` epochs
+        are the same: the runs of one method at several S, and of methods
+        that build the same network and train with the same penalty
+        (MagL2, OBD, OBS and L-OBS; :meth:`Method.pretraining_identity`).
+        The state after pre-training is trained once, kept, and restored
+        bit for bit (:func:`_pretrain`).  The record says
+        ``pretraining_reused``.
     layer_sparsity : None or dict ``{"index.name" or (index, name): S_l}``
         A target per prunable parameter instead of one S (Han et al. prune
         each layer to its own fraction): each layer follows the schedule to
@@ -137,7 +141,9 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
     record : dict
         JSON-serialisable; the fields of :data:`RECORD_FIELDS` and more:
         ``layers`` (kept/total per weight), ``history`` (per epoch),
-        ``schedule``, ``method_notes``, ``backend``, ``dense_float32_bytes``.
+        ``schedule``, ``method_notes``, ``backend``, ``dense_float32_bytes``,
+        ``prune_s`` and ``prune_step_s`` (the wall time of the pruning
+        steps, in all and step by step, within ``wall_s``).
     """
     timer = Timer()
     method = methods.get(method)
@@ -160,7 +166,7 @@ class _Training:
     ----------
     method : Method
         This run's own method object (it may keep state between steps).
-    dataset, arch, hidden, seed, protocol : the run's arguments, checked
+    dataset, arch, hidden, sparsity, seed, protocol : the run's arguments, checked
     model : Sequential
     optimizer : SGD
         With its velocities and the penalty of the method (or protocol).
@@ -172,12 +178,16 @@ class _Training:
     progress : callable or None
     history : list of dict
         One entry per epoch trained.
+    prune_seconds : list of float
+        The wall time of each pruning step (the method's step and what it
+        changes after it).
     """
 
     method: methods.Method
     dataset: object
     arch: str
     hidden: tuple
+    sparsity: float
     seed: int
     protocol: Protocol
     model: object
@@ -186,6 +196,7 @@ class _Training:
     context: methods.StepContext
     progress: object
     history: list = dataclasses.field(default_factory=list)
+    prune_seconds: list = dataclasses.field(default_factory=list)
 
 
 class _Targets(typing.NamedTuple):
@@ -235,7 +246,7 @@ def _start(method, dataset, arch, hidden, sparsity, seed, protocol, progress):
     optimizer = SGD(protocol.lr, protocol.momentum, _penalty(method, protocol))
     context = methods.StepContext(dataset.X_train, dataset.y_train, protocol,
                                   np.random.default_rng(method_seed), optimizer=optimizer)
-    return _Training(method, dataset, arch, hidden, seed, protocol, model, optimizer,
+    return _Training(method, dataset, arch, hidden, sparsity, seed, protocol, model, optimizer,
                      np.random.default_rng(order_seed), context, progress)
 
 
@@ -293,10 +304,13 @@ def _prune_if_due(training, timetable, scope, epoch):
     method, model, context = training.method, training.model, training.context
     context.step += 1
     context.epoch = epoch
+    step_timer = Timer()
     step_report = method.prune_step(model, timetable[epoch], scope, context)
     method.after_prune(model, context)
+    training.prune_seconds.append(step_timer())
     _report(training, {"event": "prune", "step": context.step, "epoch": epoch + 1,
-                       "target": timetable[epoch], "achieved": step_report["achieved_sparsity"]})
+                       "target": timetable[epoch], "achieved": step_report["achieved_sparsity"],
+                       "seconds": training.prune_seconds[-1]})
 
 
 def _report(training, entry):
@@ -307,17 +321,17 @@ def _report(training, entry):
 def _pretrain(training, pretrained):
     """Epochs 1 … P, or the state after them taken from ``pretrained``; True when taken.
 
-    The first P epochs of a pruning method do not depend on the target
-    sparsity, so runs that differ only in S (the levels of a table) can
-    train them once: the state after pre-training (weights, velocities, the
-    batch-order and dropout streams, the history) is stored in
-    ``pretrained`` under what it depends on (:func:`_pretraining_key`) and
-    restored exactly, so the results are bit for bit those of a run
-    without the cache.
+    The first P epochs do not depend on the target sparsity, nor on the
+    method beyond its network and its penalty, so the runs of a table (its
+    levels, and methods such as MagL2, OBD and L-OBS that differ only in
+    their pruning steps) can train them once: the state after pre-training
+    (weights, velocities, the batch-order and dropout streams, the history)
+    is stored in ``pretrained`` under what it depends on
+    (:func:`_pretraining_key`) and restored exactly, so the results are bit
+    for bit those of a run without the cache.
     """
     P = training.protocol.pretrain_epochs
-    # a net that is never pruned may depend on S from the start (a HashedNet's size)
-    shared = pretrained is not None and training.method.prunes and P > 0
+    shared = pretrained is not None and P > 0
     key = _pretraining_key(training) if shared else None
     if shared and key in pretrained:
         _set_training_state(pretrained[key], training)
@@ -405,6 +419,8 @@ def _record(training, targets, best_val, reused, timer):
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - timer())),
         "host": {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count()},
         "pretraining_reused": bool(reused),
+        "prune_s": sum(training.prune_seconds),
+        "prune_step_s": list(training.prune_seconds),
     }
 
 
@@ -423,13 +439,22 @@ def _sparsity_now(model):
 
 
 def _pretraining_key(training):
-    """What the first ``pretrain_epochs`` epochs of a pruning run depend on (not the target S)."""
-    dataset, protocol = training.dataset, training.protocol
-    fields = ("batch_size", "lr", "momentum", "l1", "l2", "pretrain_epochs", "dropout", "penalty", "lr_decay")
-    return (training.method.name, training.arch, tuple(training.hidden), training.seed, dataset.name,
-            dataset.split, dataset.X_train.shape, dataset.X_val.shape,
-            repr(dataset.provenance.get("validation")), tuple(getattr(protocol, f) for f in fields),
-            kernels.ACTIVE_BACKEND)
+    """What the first ``pretrain_epochs`` epochs of a run depend on.
+
+    The network (:meth:`Method.pretraining_identity`: None for every method
+    that builds :func:`pynncomp.models.build`'s net; ``arch``, ``hidden``,
+    ``dropout`` and the seed, which also fixes the batch order), the penalty
+    the optimiser applies (its kind and λ, after the protocol's ``penalty``
+    override), the optimiser's and the timetable's fields used before the
+    first step, the data and the backend.  Not the target S, nor the method's
+    name: the pruning methods of one penalty share their pre-training.
+    """
+    dataset, protocol, method = training.dataset, training.protocol, training.method
+    fields = ("batch_size", "lr", "momentum", "pretrain_epochs", "dropout", "lr_decay")
+    return (method.pretraining_identity(training.sparsity), repr(training.optimizer.penalty), training.arch,
+            tuple(training.hidden), training.seed, dataset.name, dataset.split, dataset.X_train.shape,
+            dataset.X_val.shape, repr(dataset.provenance.get("validation")),
+            tuple(getattr(protocol, f) for f in fields), kernels.ACTIVE_BACKEND)
 
 
 def _training_state(training):

@@ -357,6 +357,56 @@ def test_shared_pretraining_gives_bit_identical_runs(name, protocol, digits):
     assert not other["pretraining_reused"] and len(cache) == 2
 
 
+# What a run measures of its own time: the only fields allowed to differ between two runs of the same numbers.
+WALL_TIMES = ("wall_s", "started_utc", "prune_s", "prune_step_s")
+
+
+def _numbers(record):
+    """The record without its wall times and without whether its pre-training came from the cache."""
+    kept = {k: v for k, v in record.items() if k not in WALL_TIMES + ("pretraining_reused",)}
+    kept["history"] = [{k: v for k, v in entry.items() if k != "seconds"} for entry in record["history"]]
+    return kept
+
+
+def test_methods_of_one_network_and_penalty_share_pretraining_and_every_number_stays():
+    """The cache shared across methods and levels: each record equals, bit for bit, the record of the run alone.
+
+    MagL2, OBD, L-OBS, Han, one-shot, random and dense build the same net and
+    train with L2 at the same λ: their pre-training is trained once.  MagL1
+    (L1), a HashedNet (its own net, sized by S) and another λ are set apart.
+    """
+    digits = data.load("synthetic-digits", n_train=400, n_test=100, val_size=80, seed=0)
+    protocol = TINY.replace(pretrain_epochs=2, steps=2, dropout=0.2, obd_samples=100)
+    runs = [("magl2", 0.5, protocol), ("obd", 0.5, protocol), ("lobs", 0.9, protocol), ("magl2", 0.9, protocol),
+            ("han", 0.9, protocol), ("oneshot", 0.8, protocol), ("random", 0.8, protocol), ("dense", 0.0, protocol),
+            ("magl1", 0.5, protocol), ("magl1", 0.5, protocol.replace(penalty="l2")),
+            ("hashednet", 0.5, protocol), ("hashednet", 0.9, protocol), ("obd", 0.9, protocol.replace(l2=1e-4))]
+    cache, reused = {}, []
+    for name, sparsity, with_protocol in runs:
+        alone_model, alone = experiment.run(name, digits, hidden=12, sparsity=sparsity, seed=2,
+                                            protocol=with_protocol)
+        model, shared = experiment.run(name, digits, hidden=12, sparsity=sparsity, seed=2, protocol=with_protocol,
+                                       pretrained=cache)
+        assert json.dumps(_numbers(shared), allow_nan=False) == json.dumps(_numbers(alone), allow_nan=False), name
+        for a, b in zip(model.layers, alone_model.layers):
+            for key in a.params:
+                np.testing.assert_array_equal(a.params[key], b.params[key])
+        assert not alone["pretraining_reused"]
+        reused.append(shared["pretraining_reused"])
+    # one pre-training for the seven L2 methods (and MagL1 told to train with L2), one for MagL1 with L1,
+    # one per HashedNet size, one for the other λ
+    assert reused == [False, True, True, True, True, True, True, True, False, True, False, False, False]
+    assert len(cache) == 5
+
+
+def test_only_a_method_that_builds_its_own_network_is_set_apart():
+    assert [methods.get(name).pretraining_identity(0.9) for name in PRUNING + ["dense"]] == [None] * (len(PRUNING) + 1)
+    assert methods.get("obs").pretraining_identity(0.5) is None
+    hashed = methods.get("hashednet")
+    assert hashed.pretraining_identity(0.9) != hashed.pretraining_identity(0.5)
+    assert hashed.pretraining_identity(0.9) == methods.get("hashednet").pretraining_identity(0.9)
+
+
 def test_a_sparsity_per_layer_is_reached_exactly_layer_by_layer(digits):
     targets = {"0.W": 0.92, "2.W": 0.91, "4.W": 0.74}  # Han et al.'s LeNet-300-100 (8 %, 9 %, 26 % kept)
     events = []

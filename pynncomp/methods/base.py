@@ -2,7 +2,9 @@
 
 A :class:`Method` says, for one run,
 
-* which network to build (:meth:`Method.build`; HashedNet builds its own);
+* which network to build (:meth:`Method.build`; HashedNet builds its own),
+  and so whether its pre-training can be shared with other methods
+  (:meth:`Method.pretraining_identity`);
 * which penalty to train with (``penalty``: ``"l1"``, ``"l2"`` or None,
   whose λ comes from the :class:`~pynncomp.train.Protocol`);
 * the sparsity after each pruning step (:meth:`Method.schedule`);
@@ -86,6 +88,33 @@ class Method:
     def build(self, arch, hidden, sparsity, seed, protocol):
         """The freshly initialised network this method trains."""
         return models.build(arch, hidden, seed=seed, dropout=protocol.dropout)
+
+    def pretraining_identity(self, sparsity):
+        """What sets this method's first epochs apart from another's with the same penalty: None if nothing.
+
+        Before its first pruning step a run asks its method for nothing but
+        the network (:meth:`build`) and the penalty (``penalty``), so every
+        method that builds the network of :func:`pynncomp.models.build`
+        pre-trains exactly as any other with the same penalty, λ and
+        protocol: it returns None, and :func:`pynncomp.experiment.run`
+        trains those epochs once for all of them (``pretrained``).  A
+        method that builds its own network (HashedNet, whose size follows
+        the target) is set apart by its class and ``sparsity``.  A method
+        whose network depends on more than that overrides this too.
+
+        Parameters
+        ----------
+        sparsity : float
+            The run's target S.
+
+        Returns
+        -------
+        None or tuple
+            Hashable; part of the key of the pre-training cache.
+        """
+        if type(self).build is Method.build:
+            return None
+        return (type(self).__module__, type(self).__qualname__, sparsity)
 
     def schedule(self, sparsity, protocol):
         """[S_1, …, S_k]: the sparsity after each pruning step."""

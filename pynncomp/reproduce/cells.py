@@ -9,8 +9,9 @@ or ``--fast``) count.
 Everything here returns numbers: a :class:`Summary` (mean, standard
 deviation, count, and the value of each seed) per cell, in the unit the
 tables print (test accuracy in %, accuracy loss in points).  The tables of
-:mod:`.report` and :mod:`.han_report` and the figures of :mod:`.plots` are
-built from these numbers; only :mod:`.tables` turns them into text.
+:mod:`.report`, :mod:`.han_report` and :mod:`.obs_report` and the figures
+of :mod:`.plots` are built from these numbers; only :mod:`.tables` turns
+them into text.
 """
 import dataclasses
 import os
@@ -18,7 +19,7 @@ import pathlib
 import re
 import statistics
 
-from . import convnets, han, runlog, targets
+from . import convnets, han, obs, runlog, targets
 
 
 def cell_key(run_key):
@@ -350,3 +351,53 @@ def sensitivity_accuracy(cells):
     return {arch: {label: {level: _summarise_pairs(pairs) for level, pairs in levels.items()}
                    for label, levels in layers.items()}
             for arch, layers in values.items()}
+
+
+# ---- the numbers of the OBS targets --------------------------------------------------
+
+def level_accuracy(cells):
+    """``{network: {(level, method): Summary}}`` of ``obs-oneshot`` or ``obs-iterative``: test accuracy in %.
+
+    ``network`` names the network and its data as :func:`pynncomp.reproduce.obs.network_of`
+    does; the dense net of ``obs-oneshot`` is ``(0.0, "dense")``.
+    """
+    grouped = {}
+    for cell in cells.values():
+        spec = cell.spec
+        (grouped.setdefault(obs.network_of(spec), {})
+         .setdefault((spec["sparsity"], spec["method"]), []).extend(cell.records))
+    return {network: {key: accuracy(records) for key, records in by_cell.items()}
+            for network, by_cell in grouped.items()}
+
+
+def network_order(target, fast=False):
+    """The networks of an OBS target in the order of its grid (as :func:`level_accuracy` names them)."""
+    specs = targets.grid(target, 1, fast, targets.datasets_of(target) + ("synthetic-digits",))
+    return list(dict.fromkeys(obs.network_of(spec) for spec in specs))
+
+
+@dataclasses.dataclass(frozen=True)
+class RunTimes:
+    """The wall times of the runs of one method on one network, in seconds, one value per run.
+
+    Attributes
+    ----------
+    wall : Summary
+        ``wall_s``: the whole run, its pre-training included unless it came
+        from the cache (``pretraining_reused``).
+    prune : Summary
+        ``prune_s``: its pruning steps alone (all of them, for an iterative run).
+    """
+
+    wall: Summary
+    prune: Summary
+
+
+def run_times(cells):
+    """``{(network, method): RunTimes}`` of the runs of an OBS target."""
+    grouped = {}
+    for cell in cells.values():
+        grouped.setdefault((obs.network_of(cell.spec), cell.spec["method"]), []).extend(cell.records)
+    return {key: RunTimes(summarise([r["wall_s"] for r in records], [seed_of(r) for r in records]),
+                          summarise([r["prune_s"] for r in records], [seed_of(r) for r in records]))
+            for key, records in grouped.items()}

@@ -12,6 +12,10 @@ against the fraction pruned (``han-l1l2``, their Fig. 5), iterative
 against one-shot pruning (``han-iterative``) and each layer's sensitivity
 (``han-sensitivity``, their Fig. 6).
 
+Optimal Brain Surgeon (``obs-oneshot``, ``obs-iterative``): test accuracy
+against the fraction of weights removed, one line per method, one panel
+per network, the dense net before pruning as a horizontal line.
+
 The histograms are drawn from the model files the runs saved
 (``models/`` beside ``runs.jsonl``); every other figure needs
 ``runs.jsonl`` only.  Drawn on a matplotlib ``Figure`` with the Agg canvas
@@ -21,10 +25,10 @@ import pathlib
 
 from .. import io
 from .._files import atomic_write
-from . import cells, convnets, paper, targets
+from . import cells, convnets, obs, paper, targets
 
 COLOURS = {"magl1": "tab:blue", "magl2": "tab:orange", "obd": "tab:green", "hashednet": "tab:red",
-           "conv": "black"}
+           "lobs": "tab:purple", "conv": "black", "dense": "grey"}
 
 
 def plot(results_dir, target, out, fast=False):
@@ -61,6 +65,8 @@ def plot(results_dir, target, out, fast=False):
         figure = _han_iterative(cells.iterative_accuracy(found))
     elif target == "han-sensitivity":
         figure = _han_sensitivity(cells.sensitivity_accuracy(found))
+    elif target in obs.OBS_TARGETS:
+        figure = _accuracy_against_sparsity(cells.level_accuracy(found), cells.network_order(target, fast), target)
     elif target == "fig6":
         figure = _fig6(found, results_dir, fast)
     else:
@@ -193,6 +199,48 @@ def _fig6(found, results_dir, fast):
                  "after the last step and fine-tuning", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
+    return figure
+
+
+# ---- Optimal Brain Surgeon -----------------------------------------------------------------
+
+def _accuracy_against_sparsity(accuracy, order, target):
+    """One panel per network: each method's test accuracy against the fraction removed.
+
+    The x-axis is the fraction of weights kept on a log scale, reversed and
+    labelled with the fraction removed, so that 99 % and 99.8 % lie as far
+    apart as 50 % and 90 %.
+    """
+    from matplotlib.ticker import NullLocator
+
+    networks = [network for network in order if network in accuracy]
+    figure, axes = _figure(len(networks))
+    for ax, network in zip(axes, networks):
+        by_cell = accuracy[network]
+        levels = sorted({level for level, _ in by_cell if level > 0})
+        for method in obs.METHODS:
+            points = [(level, by_cell[(level, method)]) for level in levels if (level, method) in by_cell]
+            if points:
+                ax.errorbar([100 * (1 - level) for level, _ in points], [a.mean for _, a in points],
+                            yerr=[a.std or 0.0 for _, a in points], marker="o", markersize=3, capsize=2,
+                            linewidth=1, color=COLOURS[method], label=method)
+        dense = by_cell.get((0.0, "dense"))
+        if dense is not None:
+            ax.axhline(dense.mean, linestyle="--", linewidth=1, color=COLOURS["dense"],
+                       label=f"dense, before pruning ({dense.mean:.2f} %)")
+        ax.set_xscale("log")
+        ax.set_xticks([100 * (1 - level) for level in levels])
+        ax.set_xticklabels([f"{100 * level:g}" for level in levels])
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.invert_xaxis()
+        ax.set_xlabel("weights removed (%)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(network, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    what = "one step, no retraining" if target == "obs-oneshot" else "the study's iterative protocol"
+    figure.suptitle(f"{target}: test accuracy against weights removed, {what} (mean ± std over runs)",
+                    fontsize=10)
     return figure
 
 

@@ -8,18 +8,35 @@ ours − paper, and "within σ" says whether that difference is at most the
 sum of the two standard deviations.  Records are matched to a target by
 their run key without the seed (:mod:`.cells`), so only runs of the
 target's protocol (full, or ``--fast``) count.  The tables of the Han et
-al. targets are built by :mod:`.han_report`.
+al. targets are built by :mod:`.han_report`, those of the OBS targets (one
+per network) by :mod:`.obs_report`.
 """
 import statistics
 
-from . import cells, convnets, han, han_report, paper, targets
-from .tables import Duration, Number, Spread, Table, percent, render
+from . import cells, convnets, han, han_report, obs, obs_report, paper, targets
+from .tables import Duration, Number, Spread, Table, percent, render_titled
 
 STUDY_METHODS = ("magl1", "magl2", "obd", "hashednet")
 
 
+def tables(records, target, fast=False):
+    """``[(title, Table)]``: the tables of ``target`` from ``records`` (``{run_key: record}``).
+
+    One untitled table (:func:`table`), or for the OBS targets one per
+    network, titled with the network and its data.
+    """
+    if target in obs.OBS_TARGETS:
+        return obs_report.tables(cells.collect(records, target, fast), target, fast)
+    return [(None, table(records, target, fast))]
+
+
 def table(records, target, fast=False):
-    """The :class:`pynncomp.reproduce.tables.Table` of ``target`` from ``records`` (``{run_key: record}``)."""
+    """The :class:`pynncomp.reproduce.tables.Table` of ``target`` from ``records`` (``{run_key: record}``).
+
+    The OBS targets have one table per network: :func:`tables`.
+    """
+    if target in obs.OBS_TARGETS:
+        raise ValueError(f"{target} has one table per network: use pynncomp.reproduce.report.tables")
     found = cells.collect(records, target, fast)
     if target in han.HAN_TARGETS:
         return han_report.table(found, target)
@@ -81,8 +98,12 @@ def timing(records, target, fast=False, jobs=2):
     unless it was shared, see ``pretraining_reused``); the total is the
     sum over runs, and "at --jobs N" that total divided by N, the time the
     same runs take on N workers when nothing else shares the cores.  The
-    Han et al. targets, all on MNIST, are split by network instead.
+    Han et al. targets, all on MNIST, are split by network instead; the OBS
+    targets by network too, with the time of the pruning steps beside
+    (:func:`pynncomp.reproduce.obs_report.timing`).
     """
+    if target in obs.OBS_TARGETS:
+        return obs_report.timing(cells.collect(records, target, fast), target, fast, jobs)
     by = "arch" if target in han.HAN_TARGETS else "dataset"
     groups = cells.wall_times(cells.collect(records, target, fast), by)
     header = ["network" if by == "arch" else "dataset", "method", "runs", "median per run", "total",
@@ -100,7 +121,7 @@ def _timing_row(where, method, times, jobs):
 
 
 def report(results_dir, target, fmt="md", fast=False, timings=False):
-    """The formatted table of ``target`` from ``results_dir/runs.jsonl``, and the file's notes.
+    """The formatted table(s) of ``target`` from ``results_dir/runs.jsonl``, and the file's notes.
 
     Parameters
     ----------
@@ -130,5 +151,5 @@ def report(results_dir, target, fmt="md", fast=False, timings=False):
                                                    (" --timings", timings)) if given)
     records, notes = cells.read(results_dir, target, fast,
                                 command=lambda folder: f"pynncomp report {folder} --target {target}{options}")
-    found = timing(records, target, fast) if timings else table(records, target, fast)
-    return render(found, fmt), notes
+    found = [(None, timing(records, target, fast))] if timings else tables(records, target, fast)
+    return render_titled(found, fmt), notes

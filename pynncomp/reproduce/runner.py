@@ -11,11 +11,12 @@ Each worker starts by limiting its BLAS to ``cpu_count // jobs`` threads
 (:func:`start_worker`; a count the user set in the environment, which the
 workers inherit, wins), so that two workers on two cores do not fight over
 four BLAS threads.  A worker keeps each data set it has loaded, and the
-state after pre-training of each (method, seed, data set) it has trained:
-the levels of a table share their first ``pretrain_epochs`` epochs, so
-these are trained about once per seed and worker instead of once per run
-(exactly the same numbers; see ``pretrained`` in
-:func:`pynncomp.experiment.run`).
+state after pre-training of each (network, penalty, seed, data set) it has
+trained: the levels of a table, and the methods that differ only in their
+pruning steps (MagL2, OBD, OBS, L-OBS), share their first
+``pretrain_epochs`` epochs, so these are trained about once per seed and
+worker instead of once per run (exactly the same numbers; see
+``pretrained`` in :func:`pynncomp.experiment.run`).
 """
 import concurrent.futures
 import concurrent.futures.process
@@ -43,7 +44,8 @@ class WorkerDied(OSError):
 
 _DATASETS = {}
 # States after pre-training, shared by the runs of a worker that differ only
-# in the target sparsity (bit-identical results; pynncomp.experiment.run).
+# in the target sparsity or in their pruning steps (bit-identical results;
+# pynncomp.experiment.run).
 _PRETRAINED = {}
 
 

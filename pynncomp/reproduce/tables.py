@@ -131,5 +131,30 @@ def render(table, fmt):
     return "\n".join(lines)
 
 
+# How a table's title is printed above it, per format.
+TITLES = {"md": "**{}**\n", "csv": "# {}", "tex": "% {}"}
+
+
+def render_titled(titled, fmt):
+    """Several tables, each under its title, a blank line between them.
+
+    Parameters
+    ----------
+    titled : list of (str or None, Table)
+        None: a table without a title.
+    fmt : one of :data:`FORMATS`
+
+    Returns
+    -------
+    str
+        Without a final newline.
+    """
+    parts = []
+    for title, table in titled:
+        rendered = render(table, fmt)
+        parts.append(rendered if title is None else TITLES[fmt].format(title) + "\n" + rendered)
+    return "\n\n".join(parts)
+
+
 def _tex(cell):
     return cell.replace("%", r"\%").replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace("_", r"\_")

@@ -17,6 +17,10 @@ target          runs
 ``fig6``        MagL1 and MagL2, 784-50-10, 96 % removed, on mnist; the
                 models are kept for their weight histograms
 ``convnets``    the conv-baseline sweep (:mod:`.convnets`)
+``han-*``       Han et al. (2015) on MNIST (:mod:`.han`)
+``obs-oneshot``, ``obs-iterative``  Optimal Brain Surgeon (layer-wise)
+                against OBD and magnitude pruning, in one step without
+                retraining and on the study's timetable (:mod:`.obs`)
 ==============  ===========================================================
 
 The study names Table 1 (MagL2, 100 hidden units) and says the others
@@ -33,7 +37,7 @@ and a ``--fast`` run never stands in for a full one.
 
 from .. import models
 from ..train import Protocol, canonical_hash, protocol_hash
-from . import convnets, han
+from . import convnets, han, obs
 from .paper import STUDY_DATASETS
 
 LEVELS_100 = (0.0, 0.5, 0.9, 0.95, 0.97, 0.98, 0.985, 0.988, 0.989, 0.99, 0.993, 0.995, 0.997, 0.998)
@@ -47,8 +51,9 @@ TABLES = {
 }
 FIGURE_DATASETS = {"fig2": "mnist", "fig3": "mnist-back-image", "fig4": "mnist-back-rand", "fig5": "mnist-rot"}
 FIG6 = {"methods": ("magl1", "magl2"), "hidden": 50, "sparsity": 0.96, "dataset": "mnist"}
-TARGETS = tuple(TABLES) + ("fig1",) + tuple(FIGURE_DATASETS) + ("fig6", "convnets") + han.HAN_TARGETS
-DEFAULT_RUNS = 5
+TARGETS = (tuple(TABLES) + ("fig1",) + tuple(FIGURE_DATASETS) + ("fig6", "convnets") + han.HAN_TARGETS
+           + obs.OBS_TARGETS)
+DEFAULT_RUNS = 5  # the OBS targets: obs.DEFAULT_RUNS
 FAST_RUNS = 2
 
 # The study's protocol as pynncomp infers it (pynncomp.train.Protocol's
@@ -114,6 +119,8 @@ def datasets_of(target):
         return (FIGURE_DATASETS[target],)
     if target == "fig6" or target in han.HAN_TARGETS:
         return (FIG6["dataset"],)
+    if target in obs.OBS_TARGETS:
+        return ("mnist",)
     return STUDY_DATASETS
 
 
@@ -122,6 +129,8 @@ def levels_of(target, fast=False):
     check_target(target)
     if target in ("fig6", "convnets") or target in han.HAN_TARGETS:
         return None
+    if target in obs.OBS_TARGETS:
+        return obs.levels(target, fast)
     if target in TABLES and TABLES[target][1] == 30:
         return FAST_LEVELS_30 if fast else LEVELS_30
     return FAST_LEVELS if fast else LEVELS_100
@@ -134,7 +143,8 @@ def grid(target, runs=None, fast=False, datasets=None, levels=None, extra_datase
     ----------
     target : one of :data:`TARGETS`
     runs : int >= 1 or None
-        Independent runs (seeds 0..runs−1) per cell; default 5 (2 with fast).
+        Independent runs (seeds 0..runs−1) per cell; default 5, 3 for the
+        OBS targets (2 with fast).
     fast : bool
         Fewer levels, fewer runs, a short timetable (:data:`FAST_PROTOCOL`).
     datasets : sequence of str or None
@@ -151,7 +161,8 @@ def grid(target, runs=None, fast=False, datasets=None, levels=None, extra_datase
         (a dict) and ``save_model``; ``run_key(spec)`` names it.
     """
     check_target(target)
-    runs = (FAST_RUNS if fast else DEFAULT_RUNS) if runs is None else runs
+    if runs is None:
+        runs = FAST_RUNS if fast else obs.DEFAULT_RUNS if target in obs.OBS_TARGETS else DEFAULT_RUNS
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be an integer >= 1, got {runs!r}")
     allowed_datasets = datasets_of(target) + ("synthetic-digits",)
@@ -173,6 +184,8 @@ def grid(target, runs=None, fast=False, datasets=None, levels=None, extra_datase
     else:
         full = levels_of(target, False)
         levels = _check_subset("levels", [float(level) for level in levels], sorted(set(full) | set(default_levels)))
+    if target in obs.OBS_TARGETS:
+        return obs.grid(target, runs, fast, datasets, levels)
     if target in TABLES:
         method, hidden = TABLES[target]
         methods_ = (method,)
