@@ -6,7 +6,6 @@ import pytest
 
 from pynncomp import cli
 from pynncomp.reproduce import cells, obs, report, runlog, targets
-from pynncomp.reproduce.plots import plot
 from pynncomp.reproduce.runner import reproduce
 from pynncomp.reproduce.tables import Spread
 from pynncomp.train import Protocol
