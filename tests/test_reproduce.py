@@ -1,6 +1,8 @@
 """The reproduction runner: grids, run keys, runs.jsonl, resume after a kill, reports, plots."""
 import json
 import os
+import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pynncomp import cli
 from pynncomp.reproduce import cells, report, runlog, targets
 from pynncomp.reproduce.runner import reproduce
 
+REPO = pathlib.Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SYNTH = {"n_train": 600, "n_test": 200}
 
@@ -28,13 +31,64 @@ def test_table_grids_follow_the_study():
     table4 = targets.grid("table4", runs=1)
     assert sorted({s["sparsity"] for s in table4}) == [0.9, 0.95, 0.97, 0.98, 0.985, 0.988, 0.989, 0.99]
     assert {s["hidden"][0] for s in table4} == {30}
-    assert {s["method"] for s in targets.grid("table3", runs=1)} == {"obd"}
+    assert {(s["method"], s["hidden"][0]) for s in targets.grid("table5", runs=1)} == {("obd", 100)}
     assert {s["dataset"] for s in targets.grid("fig4", runs=1)} == {"mnist-back-rand"}
     assert {s["method"] for s in targets.grid("fig2", runs=1)} == {"magl1", "magl2", "obd", "hashednet"}
     fig6 = targets.grid("fig6", runs=1)
     assert [(s["method"], s["hidden"], s["sparsity"], s["save_model"]) for s in fig6] == [
         ("magl1", [50], 0.96, True), ("magl2", [50], 0.96, True)]
     assert len(targets.grid("convnets", runs=5, datasets=["mnist"])) == 24 * 5
+
+
+# The study's captions, as it numbers its tables and figures (docs/methods.md#table-numbering): the target of
+# the same number must be the (method, hidden units) of a table, the data set of a figure (after the last comma).
+CAPTIONS = (
+    "Table 1: MagL2, 100 hidden units",
+    "Table 2: MagL1, 30 hidden units",
+    "Table 3: MagL1, 100 hidden units",
+    "Table 4: MagL2, 30 hidden units",
+    "Table 5: OBD, 100 hidden units",
+    "Table 6: OBD, 30 hidden units",
+    "Figure 1: HashedNet against the conv nets, mnist",
+    "Figure 2: the pruning methods against the conv nets, mnist",
+    "Figure 3: the same, mnist-rot",
+    "Figure 4: the same, mnist-back-rand",
+    "Figure 5: the same, mnist-back-image",
+)
+
+
+@pytest.mark.parametrize("caption", CAPTIONS)
+def test_each_target_is_the_table_or_figure_of_the_same_number_in_the_study(caption):
+    table = re.fullmatch(r"Table (\d): (MagL1|MagL2|OBD), (\d+) hidden units", caption)
+    if table:
+        target, method, hidden = f"table{table.group(1)}", table.group(2).lower(), int(table.group(3))
+        specs = targets.grid(target, runs=1)
+        assert targets.TABLES[target] == (method, hidden)
+        assert {(s["method"], s["hidden"][0]) for s in specs} == {(method, hidden)}
+        assert {s["dataset"] for s in specs} == set(targets.datasets_of(target)) == {
+            "mnist", "mnist-back-image", "mnist-back-rand", "mnist-rot"}
+        assert targets.levels_of(target) == (targets.LEVELS_100 if hidden == 100 else targets.LEVELS_30)
+    else:
+        figure = re.fullmatch(r"Figure (\d): .*, (\S+)", caption)
+        target, dataset = f"fig{figure.group(1)}", figure.group(2)
+        specs = targets.grid(target, runs=1)
+        assert targets.FIGURE_DATASETS[target] == dataset
+        assert {s["dataset"] for s in specs} == {dataset} and targets.datasets_of(target) == (dataset,)
+        # Figure 1 is HashedNet alone; fig2…fig5 draw HashedNet beside the three pruning methods
+        assert {s["method"] for s in specs} == (
+            {"hashednet"} if target == "fig1" else {"magl1", "magl2", "obd", "hashednet"})
+        assert {s["hidden"][0] for s in specs} == {100}
+        assert sorted({s["sparsity"] for s in specs}) == list(targets.LEVELS_100)
+
+
+def test_the_targets_are_in_the_studys_order_and_the_docs_number_them_the_same():
+    assert targets.TARGETS[:12] == tuple(f"table{i}" for i in range(1, 7)) + tuple(f"fig{i}" for i in range(1, 7))
+    assert [caption.split(":")[0] for caption in CAPTIONS] == (
+        [f"Table {i}" for i in range(1, 7)] + [f"Figure {i}" for i in range(1, 6)])
+    numbering = (REPO / "docs" / "methods.md").read_text()
+    for caption, target in zip(CAPTIONS, targets.TARGETS):
+        number, _, content = caption.partition(": ")
+        assert f"| {number} | {content} | `{target}` |" in numbering
 
 
 def test_run_keys_are_unique_and_separate_fast_from_full():

@@ -13,12 +13,13 @@ from pynncomp.train import Protocol
 REPO = pathlib.Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SYNTH = {"n_train": 600, "n_test": 200}
-# The targets before the OBS ones, and the SHA-1 of all their run keys (full and --fast grids, in grid order)
-# as the code made them before the OBS targets existed: the committed results are found by these keys.
+# The targets before the OBS ones, and the number and SHA-1 of the sorted set of all their distinct run keys
+# (full and --fast grids) as the code made them before the OBS targets existed: the committed results are found
+# by these keys.  A set, so that neither the order of the targets nor which target holds a run changes it.
 EARLIER_TARGETS = ("table1", "table2", "table3", "table4", "table5", "table6", "fig1", "fig2", "fig3", "fig4",
                    "fig5", "fig6", "convnets", "han-lenet300", "han-lenet5", "han-l1l2", "han-iterative",
                    "han-sensitivity")
-EARLIER_KEYS = (3660, "b3de7f90bea43d5c527cd3757fdb5e1f4d374ea1")
+EARLIER_KEYS = (2444, "72a7406d9f0573b3e37c2cef04bd1c063549ddb4")
 
 
 # ---- grids and keys ---------------------------------------------------------------
@@ -59,8 +60,8 @@ def test_run_keys_are_unique_and_the_earlier_targets_keep_theirs():
     assert len(tables) == 2
     study = {targets.run_key(s) for t in tables for s in targets.grid(t, datasets=["mnist"])}
     assert {k for k in iterative if not k.startswith("lobs/")} <= study
-    earlier = [targets.run_key(s) for t in EARLIER_TARGETS for fast_ in (False, True)
-               for s in targets.grid(t, fast=fast_)]
+    earlier = sorted({targets.run_key(s) for t in EARLIER_TARGETS for fast_ in (False, True)
+                      for s in targets.grid(t, fast=fast_)})
     assert (len(earlier), hashlib.sha1("\n".join(earlier).encode()).hexdigest()) == EARLIER_KEYS
     assert targets.TARGETS[:len(EARLIER_TARGETS)] == EARLIER_TARGETS
 
