@@ -481,6 +481,49 @@ void SUFFIX(pnc_sparse_weight_grad)(const REAL *X, const REAL *dY, int64_t B,
                                 indices, ddata);
 }
 
+/* The fused SGD step: see pynncomp.h.  The branches on the penalty, the
+ * mask and the momentum are taken once, outside the loops. */
+static inline REAL SUFFIX(sign_of)(REAL x)
+{
+    if (x != x)
+        return x; /* NaN */
+    return (REAL)((x > 0) - (x < 0));
+}
+
+void SUFFIX(pnc_sgd_step)(REAL *p, REAL *v, const REAL *g, const uint8_t *keep,
+                          int64_t n, double lr_, double mu_, int penalty, double lam_)
+{
+    const REAL lr = (REAL)lr_, mu = (REAL)mu_, lam = (REAL)lam_;
+#define PNC_STEP_T(i)                                                        \
+    (penalty == 2 ? (lam * p[i] + g[i]) * lr                                 \
+     : penalty == 1 ? (lam * SUFFIX(sign_of)(p[i]) + g[i]) * lr : lr * g[i])
+    if (mu_ == 0.0) {
+        for (int64_t i = 0; i < n; i++) {
+            REAL t = PNC_STEP_T(i);
+            if (keep != NULL)
+                t *= (REAL)(keep[i] != 0);
+            p[i] -= t;
+        }
+        return;
+    }
+    if (keep == NULL) {
+        for (int64_t i = 0; i < n; i++) {
+            const REAL t = PNC_STEP_T(i);
+            const REAL vi = mu * v[i] - t;
+            v[i] = vi;
+            p[i] += vi;
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            const REAL t = PNC_STEP_T(i);
+            const REAL vi = (mu * v[i] - t) * (REAL)(keep[i] != 0);
+            v[i] = vi;
+            p[i] += vi;
+        }
+    }
+#undef PNC_STEP_T
+}
+
 #ifdef PNC_VECTOR_BLOCKS
 #undef REAL_VECTOR
 #undef BITS_VECTOR

@@ -109,4 +109,29 @@ void pnc_sparse_weight_grad_f64(const double *X, const double *dY, int64_t B,
                                 const int64_t *indptr, const int32_t *indices,
                                 double *ddata);
 
+/* ---- fused SGD step (docs/methods.md#optimizer) ----------------------------
+ * One pass over n entries of a parameter p, in place:
+ *
+ *   t = lr * (R'(p) + g)         penalty 0: t = lr * g
+ *                                penalty 1 (L1): R'(p) = lam * sign(p)
+ *                                penalty 2 (L2): R'(p) = lam * p
+ *   v = (mu * v - t) * keep      keep NULL: no factor
+ *   p = p + v
+ *
+ * or, with momentum 0 (v not read nor written, may be NULL):
+ *
+ *   p = p - t * keep
+ *
+ * keep[t] is a bool mask, used as the REAL factor 1.0 (nonzero) or 0.0.
+ * lr, mu and lam are rounded to REAL first, and each line is evaluated in
+ * REAL in the order written, with no fused multiply-add, so the results are
+ * bit for bit those of the NumPy twin (sign(NaN) = NaN, sign(+-0) = 0),
+ * except for the sign and payload of a NaN result, which IEEE 754 leaves to
+ * the order of the operands (x86 keeps the first one's).  p, v and g must
+ * not overlap: the public wrapper copies a g that shares memory with p or v. */
+void pnc_sgd_step_f32(float *p, float *v, const float *g, const uint8_t *keep,
+                      int64_t n, double lr, double mu, int penalty, double lam);
+void pnc_sgd_step_f64(double *p, double *v, const double *g, const uint8_t *keep,
+                      int64_t n, double lr, double mu, int penalty, double lam);
+
 #endif

@@ -153,15 +153,23 @@ def _cmd_train(args):
     say = (lambda *_: None) if args.quiet else print
     from .quickstart import epoch_printer
 
-    label = f"{method.name} on {dataset.name}, {models.describe(args.arch, hidden)}, target {100 * sparsity:g} % removed"
+    label = (f"{method.name} on {dataset.name}, {models.describe(args.arch, hidden)}, target {100 * sparsity:g} % "
+             + ("removed" if method.removes == "weights" else f"of the {method.removes} removed"))
     say(f"training {label}, seed {args.seed}")
     model, record = experiment.run(method, dataset, arch=args.arch, hidden=hidden, sparsity=sparsity,
                                    seed=args.seed, protocol=protocol, progress=epoch_printer(say, "  "),
                                    layer_sparsity=args.layer_sparsity)
     model_path, record_path, record = experiment.save_run(args.out, model, record, name, overwrite=args.overwrite)
+    if "units" in record:  # structured pruning: S counts units, and the net saved is the smaller one
+        units = record["units"]
+        removed = (f"{units['removed']} of {units['total']} {method.removes} removed "
+                   f"({100 * record['achieved_sparsity']:.2f} %), {record['weights_kept']:,} of "
+                   f"{record['weights_total']:,} weights kept ({100 * record['weight_sparsity']:.2f} % removed)")
+    else:
+        removed = (f"{record['weights_kept']:,} of {record['weights_total']:,} weights kept "
+                   f"({100 * record['achieved_sparsity']:.2f} % removed)")
     print(f"{method.name}: test accuracy {100 * record['test_accuracy']:.2f} %, validation "
-          f"{100 * record['val_accuracy']:.2f} %, {record['weights_kept']:,} of {record['weights_total']:,} weights "
-          f"kept ({100 * record['achieved_sparsity']:.2f} % removed) + {record['biases']} biases, "
+          f"{100 * record['val_accuracy']:.2f} %, {removed} + {record['biases']} biases, "
           f"{record['epochs']} epochs in {record['wall_s']:.1f} s")
     print(f"model: {model_path} ({record['file_bytes']:,} bytes, {100 * record['file_ratio']:.1f} % of dense float32)")
     print(f"record: {record_path}")
@@ -356,7 +364,8 @@ def build_parser():
     p_train.add_argument("--hidden", type=int, nargs="+", metavar="H",
                          help="hidden sizes of mlp (default 100); not for the LeNets")
     p_train.add_argument("--sparsity", type=float, default=0.0, metavar="S",
-                         help="fraction of the weights removed, in [0, 1) (default 0)")
+                         help="fraction of the weights removed, in [0, 1) (default 0); of the hidden neurons "
+                              "or conv filters for the neurons-* and filters-* methods")
     p_train.add_argument("--layer-sparsity", type=_layer_sparsity, metavar="0.W=S0,2.W=S2",
                          help="a target per layer instead of --sparsity (keys: layer index.parameter)")
     p_train.add_argument("--seed", type=int, default=0, help="default 0")

@@ -38,7 +38,7 @@ from .compress import kept_count, pruning_report, virtual_weight_count
 from .io import dense_float32_nbytes, save_model
 from ._checks import check_int, check_real
 from .nn import SGD, L1, L2
-from .train import Protocol, Timer, protocol_hash, train_epoch
+from .train import Protocol, Timer, protocol_hash, pruned_fraction, train_epoch, train_masked, train_sparse
 
 RECORD_FIELDS = (
     "method", "dataset", "arch", "hidden", "target_sparsity", "achieved_sparsity", "weights_total",
@@ -95,7 +95,7 @@ def check_free(out_dir, name):
 
 
 def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, protocol=None, progress=None,
-        pretrained=None, layer_sparsity=None):
+        pretrained=None, layer_sparsity=None, sparse_training=True):
     """Train one method on one data set on the common timetable, and report.
 
     The timetable of docs/methods.md#timetable: pre-training, the pruning
@@ -113,13 +113,16 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
         Hidden sizes of "mlp".
     sparsity : float in [0, 1)
         S, the target fraction of weights removed (for ``hashednet``: the
-        pruning level whose kept-weight count its real weights match).
+        pruning level whose kept-weight count its real weights match; for
+        the ``neurons-*`` and ``filters-*`` methods: of the units removed).
     seed : int >= 0
     protocol : Protocol or None (the defaults)
     progress : callable or None
         Called with a dict after every epoch (``epoch``, ``phase``, ``loss``,
         ``val_accuracy``, ``sparsity``, ``lr``, ``seconds``) and after every
-        pruning step (``event = "prune"``).
+        pruning step (``event = "prune"``; ``target`` and ``achieved`` are
+        fractions of what ``removes`` names: ``"weights"``, or the
+        ``"neurons"`` or ``"filters"`` of structured pruning).
     pretrained : dict or None
         A cache shared between runs whose first ``pretrain_epochs`` epochs
         are the same: the runs of one method at several S, and of methods
@@ -137,25 +140,39 @@ def run(method, dataset, *, arch="mlp", hidden=None, sparsity=0.0, seed=0, proto
     Returns
     -------
     model : Sequential
-        The trained (pruned) network, weights of the best fine-tuning epoch.
+        The trained (pruned) network, weights of the best fine-tuning epoch
+        (for structured pruning, the smaller dense net cut out of it:
+        :meth:`~pynncomp.methods.Method.finish`).
     record : dict
         JSON-serialisable; the fields of :data:`RECORD_FIELDS` and more:
         ``layers`` (kept/total per weight), ``history`` (per epoch),
         ``schedule``, ``method_notes``, ``backend``, ``dense_float32_bytes``,
         ``prune_s`` and ``prune_step_s`` (the wall time of the pruning
-        steps, in all and step by step, within ``wall_s``).
+        steps, in all and step by step, within ``wall_s``),
+        ``sparse_layers`` (after each pruning step, the layers that trained
+        as :class:`~pynncomp.nn.SparseDense`).
+    sparse_training : bool
+        After each pruning step, train each dense layer kept below its
+        measured threshold as a :class:`~pynncomp.nn.SparseDense`
+        (:func:`pynncomp.train.train_sparse`): the same trajectory up to
+        the rounding of the sparse kernels' sums, faster.  The methods, the
+        returned model and the record see masked Dense layers only.  False
+        trains masked dense throughout.
     """
     timer = Timer()
     method = methods.get(method)
     arch, hidden, sparsity, seed, protocol = _checked_arguments(method, dataset, arch, hidden, sparsity, seed,
                                                                 protocol, layer_sparsity)
     training = _start(method, dataset, arch, hidden, sparsity, seed, protocol, progress)
+    training.sparse_training = bool(sparse_training)
     targets = _targets(training, sparsity, layer_sparsity)
     timetable = dict(zip(protocol.prune_epochs(len(targets.schedule)), targets.schedule))
     reused = _pretrain(training, pretrained)
     _prune_and_retrain(training, timetable, targets.scope)
     best_val = _fine_tune(training, timetable, targets.scope)
-    return training.model, _record(training, targets, best_val, reused, timer)
+    train_masked(training.model, training.optimizer)
+    # a method may return another net than the one it trained (structured pruning: the smaller dense net)
+    return method.finish(training.model, _record(training, targets, best_val, reused, timer), training.context)
 
 
 @dataclasses.dataclass
@@ -181,6 +198,10 @@ class _Training:
     prune_seconds : list of float
         The wall time of each pruning step (the method's step and what it
         changes after it).
+    sparse_training : bool
+        Whether layers train as SparseDense after a pruning step.
+    sparse_layers : list of list of int
+        After each pruning step, the indices of the layers made sparse.
     """
 
     method: methods.Method
@@ -197,6 +218,8 @@ class _Training:
     progress: object
     history: list = dataclasses.field(default_factory=list)
     prune_seconds: list = dataclasses.field(default_factory=list)
+    sparse_training: bool = False
+    sparse_layers: list = dataclasses.field(default_factory=list)
 
 
 class _Targets(typing.NamedTuple):
@@ -230,6 +253,10 @@ def _checked_arguments(method, dataset, arch, hidden, sparsity, seed, protocol, 
     method.check(arch, hidden, sparsity)
     if layer_sparsity is not None and not method.prunes:
         raise ValueError(f"method {method.name!r} does not prune: layer_sparsity is for the pruning methods")
+    if layer_sparsity is not None and method.removes != "weights":
+        raise ValueError(f"method {method.name!r} removes {method.removes}: layer_sparsity (a target per weight "
+                         "parameter) is for the methods that remove weights; give sparsity, the fraction of the "
+                         f"{method.removes} removed")
     layout = models.layout_of(arch)
     expected_ndim = 4 if layout == "image" else 2
     if dataset.X_train.ndim != expected_ndim:
@@ -305,12 +332,15 @@ def _prune_if_due(training, timetable, scope, epoch):
     context.step += 1
     context.epoch = epoch
     step_timer = Timer()
+    train_masked(model, training.optimizer)  # the methods read and write masks
     step_report = method.prune_step(model, timetable[epoch], scope, context)
     method.after_prune(model, context)
+    training.sparse_layers.append(train_sparse(model, training.optimizer, training.protocol.batch_size)
+                                  if training.sparse_training else [])
     training.prune_seconds.append(step_timer())
     _report(training, {"event": "prune", "step": context.step, "epoch": epoch + 1,
                        "target": timetable[epoch], "achieved": step_report["achieved_sparsity"],
-                       "seconds": training.prune_seconds[-1]})
+                       "removes": method.removes, "seconds": training.prune_seconds[-1]})
 
 
 def _report(training, entry):
@@ -421,6 +451,7 @@ def _record(training, targets, best_val, reused, timer):
         "pretraining_reused": bool(reused),
         "prune_s": sum(training.prune_seconds),
         "prune_step_s": list(training.prune_seconds),
+        "sparse_layers": [list(step) for step in training.sparse_layers],
     }
 
 
@@ -435,7 +466,7 @@ def _restore(model, snapshot):
 
 
 def _sparsity_now(model):
-    return 1.0 - model.n_kept_weights / model.n_weights
+    return pruned_fraction(model)
 
 
 def _pretraining_key(training):

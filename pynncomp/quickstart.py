@@ -74,7 +74,8 @@ def epoch_printer(say, indent=""):
 
     def show(entry):
         if entry.get("event") == "prune":
-            say(f"{indent}prune step {entry['step']}: {100 * entry['achieved']:.2f} % of the weights removed")
+            say(f"{indent}prune step {entry['step']}: {100 * entry['achieved']:.2f} % of the "
+                f"{entry.get('removes', 'weights')} removed")
             return
         say(f"{indent}epoch {entry['epoch']:3d} {entry['phase']:<8} loss {entry['loss']:.4f}  "
             f"val {100 * entry['val_accuracy']:.2f} %  sparsity {100 * entry['sparsity']:.2f} %  "

@@ -27,7 +27,10 @@ import hashlib
 import json
 import time
 
+import numpy as np
+
 from .compress.prune import SCOPES
+from .nn import Dense, SparseDense
 from ._checks import check_int, check_positive_int, check_real
 
 SCHEDULES = ("power", "cubic", "oneshot")
@@ -271,3 +274,119 @@ class Timer:
 
 __all__ = ["Protocol", "protocol_hash", "canonical_hash", "SCHEDULES", "SCOPES", "DEFAULTS_RATIONALE",
            "PROTOCOL_FIELDS", "train_epoch"]
+
+
+# ---- the sparse training path ----------------------------------------------------------
+
+# The kept fraction of a layer's weights below which a pruned Dense layer trains
+# faster as a SparseDense (CSR values, the sparse C kernels, the SGD step on the
+# kept weights only), per (n_in, n_out, first layer of its net) and batch size:
+# the largest kept fraction, of 0.5, 0.3, 0.2, 0.15, 0.1, 0.05, 0.02 and 0.01,
+# at which that layer's training step (forward, backward, SGD step with
+# momentum and L2) was at least 1.1 times faster sparse, measured by
+# `python benchmarks/bench_sparse_threshold.py` with one BLAS thread
+# (docs/performance.md#sparse-training).  0 means never: the
+# 30x10 and 50x10 layers gained at most 4 % at any sparsity.
+SPARSE_BELOW = {
+    (784, 100, True, 16): 0.2,
+    (784, 100, True, 128): 0.1,
+    (100, 10, False, 16): 0.02,
+    (100, 10, False, 128): 0.1,
+    (784, 30, True, 16): 0.2,
+    (30, 10, False, 16): 0.0,
+    (784, 50, True, 16): 0.2,
+    (50, 10, False, 16): 0.0,
+    (784, 300, True, 16): 0.2,
+    (784, 300, True, 128): 0.1,
+    (300, 100, False, 16): 0.2,
+    (300, 100, False, 128): 0.1,
+    (800, 500, False, 64): 0.2,
+    (500, 10, False, 64): 0.1,
+}
+
+
+def sparse_threshold(n_in, n_out, first, batch_size):
+    """The kept fraction below which a Dense layer of this shape trains as SparseDense (0: never).
+
+    From :data:`SPARSE_BELOW`: the measured threshold of the same shape at
+    the nearest measured batch size; 0 for a shape that was not measured
+    (it keeps training masked dense, which is never wrong, only slower).
+    """
+    measured = {batch: kept for (i, o, f, batch), kept in SPARSE_BELOW.items() if (i, o, f) == (n_in, n_out, first)}
+    if not measured:
+        return 0.0
+    nearest = min(measured, key=lambda batch: (abs(batch - batch_size), batch))
+    return measured[nearest]
+
+
+def train_sparse(model, optimizer, batch_size, *, threshold=sparse_threshold):
+    """Swap each masked Dense layer kept at or below its threshold for its SparseDense twin, in place.
+
+    The layer's kept weights, its bias and their velocities in ``optimizer``
+    move to the sparse layer (a pruned weight has velocity 0 and is not
+    stored), so the next steps compute the same numbers up to the rounding
+    of the sparse kernels' sums.  The masks stay the source of truth:
+    :func:`train_masked` turns the layers back before anything reads masks
+    (a pruning step, a saved model, a record).
+
+    Parameters
+    ----------
+    model : Sequential
+    optimizer : SGD
+    batch_size : int
+    threshold : callable ``(n_in, n_out, first, batch_size) -> float``
+        The kept fraction below which to swap (default :func:`sparse_threshold`).
+
+    Returns
+    -------
+    list of int
+        The indices of the layers now sparse.
+    """
+    swapped = []
+    for index, layer in enumerate(model.layers):
+        if type(layer) is not Dense or "W" not in layer.masks:
+            continue
+        keep = layer.masks["W"]
+        below = threshold(layer.n_in, layer.n_out, index == 0, batch_size)
+        if below <= 0 or keep.mean() > below:
+            continue
+        sparse = SparseDense.from_dense(layer)
+        velocity = optimizer.velocity
+        v_W = velocity.pop((layer, "W"), None)
+        if v_W is not None:
+            velocity[(sparse, "data")] = v_W[keep]  # row-major, the order of the CSR
+        v_b = velocity.pop((layer, "b"), None)
+        if v_b is not None:
+            velocity[(sparse, "b")] = v_b
+        model.layers[index] = sparse
+        swapped.append(index)
+    return swapped
+
+
+def train_masked(model, optimizer=None):
+    """Turn every SparseDense layer back into a masked Dense layer, velocities included, in place."""
+    for index, layer in enumerate(model.layers):
+        if type(layer) is not SparseDense:
+            continue
+        dense = layer.to_dense()
+        if optimizer is not None:
+            velocity = optimizer.velocity
+            v_data = velocity.pop((layer, "data"), None)
+            if v_data is not None:
+                v_W = np.zeros_like(dense.params["W"])
+                v_W[np.repeat(np.arange(layer.n_in), np.diff(layer.indptr)), layer.indices] = v_data
+                velocity[(dense, "W")] = v_W
+            v_b = velocity.pop((layer, "b"), None)
+            if v_b is not None:
+                velocity[(dense, "b")] = v_b
+        model.layers[index] = dense
+
+
+def pruned_fraction(model):
+    """The fraction of the model's weights pruned, whichever form its layers take."""
+    total = kept = 0
+    for _, layer, name in model.parameters(prunable_only=True):
+        mask = layer.masks.get(name)
+        kept += layer.params[name].size if mask is None else int(mask.sum())
+        total += layer.n_in * layer.n_out if type(layer) is SparseDense else layer.params[name].size
+    return 1.0 - kept / total

@@ -67,6 +67,33 @@ def hashes(backend, **changes):
     return kernels.hash_buckets(**{**dict(n_in=3, n_out=4, K=5, seed=1691), **changes}, backend=backend)
 
 
+KEEP = SIGN > 0
+G = DV / 4
+
+
+def sgd(backend, **changes):
+    """``(p, v)`` after one sgd_step on fresh copies of the base p and v.
+
+    The base values are short binary fractions and lr, momentum and lam
+    powers of two, so every operation is exact on both backends."""
+    args = {**dict(p=DV.copy(), v=np.full((3, 4), 0.5), g=G, keep=KEEP, lr=0.5, momentum=0.5, penalty="l2",
+                   lam=0.25), **changes}
+    kernels.sgd_step(**args, backend=backend)
+    return args["p"], args["v"]
+
+
+def sgd_with_overlapping_p_and_v(backend):
+    """p and v one float apart in one buffer: each C-contiguous, but v[i] is p[i + 1]."""
+    buffer = np.zeros(13)
+    return sgd(backend, p=buffer[:12].reshape(3, 4), v=buffer[1:].reshape(3, 4))
+
+
+def read_only(a):
+    a = np.array(a)
+    a.flags.writeable = False
+    return a
+
+
 def sparse_layer():
     return SparseDense(INDPTR, INDICES, DATA, np.zeros(4), 4)
 
@@ -132,6 +159,38 @@ CATALOGUE = [
     ("sparse_weight_grad n_out past int32", lambda b: weight_grad(b, X=np.ones((1, 3)), dY=zeros_view((1, PAST_INT32)), indices=np.array([0, 3, 2**31 + 5])),
      ValueError, r"^dY must have at most 2147483647 columns \(n_out\)"),
     ("sparse_weight_grad X too narrow", lambda b: weight_grad(b, X=np.ones((2, 2))), ValueError, r"^X must have n_in = len\(indptr\) - 1 = 3 columns \(indptr has length 4\), got X of shape \(2, 2\)$"),
+    # --- sgd_step: p and v are updated in place, g and keep only read
+    ("sgd_step p a list", lambda b: sgd(b, p=DV.tolist()), TypeError, r"^p must be a numpy.ndarray of float32 or float64, got list"),
+    ("sgd_step p of ints", lambda b: sgd(b, p=DV.astype(np.int64)), TypeError, r"^p must have dtype float32 or float64, got int64$"),
+    ("sgd_step p read-only", lambda b: sgd(b, p=read_only(DV)), ValueError,
+     r"^p must be C-contiguous, aligned and writeable \(it is updated in place\)$"),
+    ("sgd_step p Fortran-ordered", lambda b: sgd(b, p=np.asfortranarray(DV)), ValueError, r"^p must be C-contiguous, aligned and writeable"),
+    ("sgd_step p misaligned", lambda b: sgd(b, p=misaligned(DV)), ValueError, r"^p must be C-contiguous, aligned and writeable"),
+    ("sgd_step p float32, g float64", lambda b: sgd(b, p=DV.astype(np.float32), v=None, momentum=0.0), TypeError,
+     r"^g must have dtype float32 \(to match the other arguments\), got float64$"),
+    ("sgd_step v None with momentum", lambda b: sgd(b, v=None), ValueError,
+     r"^v must be an array of p's shape when momentum is not 0 \(momentum=0.5\)$"),
+    ("sgd_step v of another shape", lambda b: sgd(b, v=np.zeros((4, 3))), ValueError, r"^v must have the shape of p \(3, 4\), got \(4, 3\)$"),
+    ("sgd_step v float32", lambda b: sgd(b, v=np.zeros((3, 4), np.float32)), TypeError,
+     r"^v must have dtype float64 \(to match the other arguments\), got float32$"),
+    ("sgd_step v read-only", lambda b: sgd(b, v=read_only(np.zeros((3, 4)))), ValueError, r"^v must be C-contiguous, aligned and writeable"),
+    ("sgd_step v misaligned", lambda b: sgd(b, v=misaligned(np.zeros((3, 4)))), ValueError, r"^v must be C-contiguous, aligned and writeable"),
+    ("sgd_step v the array p", lambda b: sgd(b, **dict.fromkeys(("p", "v"), DV.copy())), ValueError, r"^v must not share memory with p$"),
+    ("sgd_step v overlapping p", sgd_with_overlapping_p_and_v, ValueError, r"^v must not share memory with p$"),
+    ("sgd_step g of another shape", lambda b: sgd(b, g=G.T), ValueError, r"^g must have the shape of p \(3, 4\), got \(4, 3\)$"),
+    ("sgd_step g float32", lambda b: sgd(b, g=G.astype(np.float32)), TypeError, r"^g must have dtype float64 \(to match the other arguments\), got float32$"),
+    ("sgd_step keep of floats", lambda b: sgd(b, keep=KEEP.astype(np.float64)), TypeError, r"^keep must be None or a bool ndarray, got float64$"),
+    ("sgd_step keep a list", lambda b: sgd(b, keep=KEEP.tolist()), TypeError, r"^keep must be None or a bool ndarray, got list$"),
+    ("sgd_step keep of another shape", lambda b: sgd(b, keep=KEEP.ravel()), ValueError, r"^keep must have the shape of p \(3, 4\), got \(12,\)$"),
+    ("sgd_step lr = 0", lambda b: sgd(b, lr=0), ValueError, r"^lr must be in \(0, inf\), got 0.0$"),
+    ("sgd_step lr nan", lambda b: sgd(b, lr=float("nan")), ValueError, r"^lr must be in \(0, inf\), got nan$"),
+    ("sgd_step lr a bool", lambda b: sgd(b, lr=True), TypeError, r"^lr must be a real number, got bool True$"),
+    ("sgd_step momentum = 1", lambda b: sgd(b, momentum=1.0), ValueError, r"^momentum must be in \[0, 1\), got 1.0$"),
+    ("sgd_step momentum negative", lambda b: sgd(b, momentum=-0.5), ValueError, r"^momentum must be in \[0, 1\), got -0.5$"),
+    ("sgd_step lam negative", lambda b: sgd(b, lam=-0.25), ValueError, r"^lam must be in \[0, inf\), got -0.25$"),
+    ("sgd_step penalty 'L2'", lambda b: sgd(b, penalty="L2"), ValueError, r"^penalty must be one of None, 'l1', 'l2', got 'L2'$"),
+    ("sgd_step penalty a code", lambda b: sgd(b, penalty=2), ValueError, r"^penalty must be one of None, 'l1', 'l2', got 2$"),
+    ("sgd_step backend unknown", lambda b: sgd("gpu"), ValueError, r"^backend must be None, 'c' or 'numpy', got 'gpu'$"),
     # --- Dense
     ("Dense n_in = 0", lambda b: Dense(0, 3), ValueError, r"^n_in must be an integer >= 1, got 0$"),
     ("Dense dtype int", lambda b: Dense(3, 4, dtype=np.int32), TypeError, r"^dtype must be float32 or float64, got int32$"),
@@ -184,6 +243,7 @@ def test_the_catalogue_is_large_and_its_rows_distinct():
 def test_the_base_arguments_are_valid(backend):
     """Each row changes one thing in arguments that are themselves fine."""
     matmul(backend), matmul_t(backend), weight_grad(backend), lookup(backend), accumulate(backend), hashes(backend)
+    sgd(backend)
     for layer in (Dense(3, 4, dtype=np.float64), sparse_layer(), HashedDense(3, 4, K=5, dtype=np.float64)):
         for method in ("backward", "backward_params", "curvature"):
             after_forward(layer, method, np.ones((2, 4)))
@@ -209,6 +269,10 @@ MISALIGNED_CALLS = {
     "sparse_matmul": lambda b, m: kernels.sparse_matmul(m(X), m(INDPTR), m(INDICES), m(DATA), 4, backend=b),
     "sparse_matmul_t": lambda b, m: kernels.sparse_matmul_t(m(DY), m(INDPTR), m(INDICES), m(DATA), 3, backend=b),
     "sparse_weight_grad": lambda b, m: kernels.sparse_weight_grad(m(X), m(DY), m(INDPTR), m(INDICES), backend=b),
+    # g and keep are only read, so they are copied aligned; a misaligned p
+    # or v, updated in place, is refused (rows "sgd_step p misaligned" and
+    # "sgd_step v misaligned" of the catalogue).
+    "sgd_step": lambda b, m: np.stack(sgd(b, g=m(G), keep=m(KEEP))),
     "SparseDense.forward": lambda b, m: sparse_layer().forward(m(X))[0],
     "SparseDense.backward": lambda b, m: after_forward(sparse_layer(), "backward", m(np.ones((2, 4)))),
 }

@@ -1,4 +1,4 @@
-"""The six public kernels: C against its NumPy twin, known answers, hash
+"""The seven public kernels: C against its NumPy twin, known answers, hash
 statistics and the argument checks at the door.
 
 The NumPy twins in :mod:`pynncomp.kernels.reference` are the specification,
@@ -16,6 +16,11 @@ in any order (with or without fused multiply-adds) satisfies
 ``|fl(sum) - sum| <= gamma_n * sum(|terms|)`` (Higham eq. 3.5 for inner
 products, eq. 4.4 for recursive summation).  No tolerance here was tuned to
 make a test pass.
+
+``sgd_step`` does the same rounded operations in the same order in C and
+in NumPy (csrc/pynncomp.h), so it is compared bit for bit everywhere, NaN,
+infinities and signed zeros included; only which NaN comes out of an
+operation on two NaNs is free (see :func:`assert_same_bits`).
 """
 import numpy as np
 import pytest
@@ -928,6 +933,406 @@ def test_backend_c_without_c_core_is_refused(monkeypatch):
 
 
 # ---------------------------------------------------------------------------
+# sgd_step: the fused SGD step, in place
+# ---------------------------------------------------------------------------
+
+PENALTIES = (None, "l1", "l2")
+# NaN of both signs, the infinities, the zeros of both signs, a float32
+# subnormal and a value near the float32 maximum (a sum of two overflows).
+SGD_SPECIALS = np.array([np.nan, -np.nan, INF, -INF, 0.0, -0.0, 1.5, -2.25, 1e-45, -3e38])
+
+
+def assert_same_bits(a, b):
+    """``a`` and ``b`` hold the same bits, except that two NaNs may differ.
+
+    Every finite value, every infinity and the sign of every zero must
+    match bit for bit, and the NaNs must be at the same places.  Which of
+    two NaN operands an operation passes on is left open by IEEE 754
+    (section 6.2.3), and a compiler may swap the operands of the
+    commutative ``+`` and ``*`` (x86 passes on its first operand's NaN): the
+    C ``p[i] += v`` and NumPy's ``p += v`` with p = NaN and v = the negative
+    NaN of ``inf - inf`` give NaNs of opposite signs.  That is the one
+    freedom allowed here.
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    np.testing.assert_array_equal(nan_a, nan_b)
+    bits = f"u{a.itemsize}"
+    np.testing.assert_array_equal(np.where(nan_a, 0, a.view(bits)), np.where(nan_b, 0, b.view(bits)))
+
+
+def assert_identical_bits(a, b):
+    """Byte for byte, NaN payloads included."""
+    assert a.shape == b.shape and a.dtype == b.dtype
+    assert a.tobytes() == b.tobytes()
+
+
+def sgd_on_copies(args, backend):
+    """``(p, v)`` after ``kernels.sgd_step(**args)`` on copies of p and v (``args`` is left as it is)."""
+    p = args["p"].copy()
+    v = None if args["v"] is None else args["v"].copy()
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert kernels.sgd_step(**{**args, "p": p, "v": v}, backend=backend) is None
+    return p, v
+
+
+def old_sgd_step(p, v, g, keep, lr, momentum, penalty, lam):
+    """One parameter's update by :meth:`pynncomp.nn.SGD.step` before the fused kernel, in place.
+
+    Written out from that code: the penalty's ``grad`` (``lam * sign(p)``
+    or ``lam * p``), ``+= g``, ``*= lr``, then the momentum and the 0/1
+    factor of the keep-mask in p's dtype.
+    """
+    from pynncomp.nn import L1, L2
+
+    if penalty is None:
+        step = lr * g
+    else:
+        step = (L1 if penalty == "l1" else L2)(lam).grad(p)
+        step += g
+        step *= lr
+    factor = None if keep is None else keep.astype(p.dtype)
+    if momentum == 0.0:
+        if factor is not None:
+            step *= factor
+        p -= step
+        return
+    v *= momentum
+    v -= step
+    if factor is not None:
+        v *= factor
+    p += v
+
+
+@st.composite
+def sgd_cases(draw):
+    """Arguments of one sgd_step, with some entries of p, v and g NaN, ±inf or ±0.
+
+    Sizes from 0-d and empty to 70 entries (past the width of any vector
+    loop the compiler makes of the C kernel, and its remainder); momentum
+    0, tiny (1e-300 is 0 once rounded to float32, but not 0 in double, so
+    the C kernel takes its momentum branch with mu = 0) or in (0, 1); lr
+    down to the subnormals (0 in float32); every penalty; a mask or None.
+    """
+    dtype = draw(st.sampled_from(FLOATS))
+    shape = draw(st.sampled_from([(), (0,), (1,), (7,), (33,), (70,), (3, 0), (4, 5), (2, 3, 4)]))
+    special_fraction = draw(st.sampled_from([0.0, 0.1, 0.5, 1.0]))
+    density = draw(st.sampled_from([None, 0.0, 0.5, 1.0]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+
+    def values():
+        a = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 4)
+        specials = rng.choice(SGD_SPECIALS, size=shape)
+        return np.asarray(np.where(rng.random(shape) < special_fraction, specials, a)).astype(dtype)
+
+    p, v, g = values(), values(), values()
+    return dict(
+        p=p,
+        v=v,
+        g=g,
+        keep=None if density is None else np.asarray(rng.random(shape) < density),
+        lr=draw(st.floats(0.0, 10.0, exclude_min=True)),
+        momentum=draw(st.one_of(st.just(0.0), st.just(1e-300), st.floats(0.0, 1.0, exclude_max=True))),
+        penalty=draw(st.sampled_from(PENALTIES)),
+        lam=draw(st.one_of(st.just(0.0), st.floats(0.0, 1.0))),
+    )
+
+
+# p = [1, -2, 0, 4], g = [0.5, 1, -1, 2], v = [1, -1, 2, -2], lr = mu = 0.5,
+# lam = 0.25: every value is a short binary fraction, so every operation is
+# exact in float32 and float64 and the results below are exact.
+#   t = lr g                          = [0.25, 0.5, -0.5, 1]
+#   t = lr (lam sign(p) + g)          = [0.375, 0.375, -0.5, 1.125]   (sign(0) = 0)
+#   t = lr (lam p + g)                = [0.375, 0.25, -0.5, 1.5]
+#   momentum 0:   p - t;   momentum 0.5:   v' = 0.5 v - t = [0.5, -0.5, 1, -1] - t,  p + v'
+SGD_P = [1.0, -2.0, 0.0, 4.0]
+SGD_G = [0.5, 1.0, -1.0, 2.0]
+SGD_V = [1.0, -1.0, 2.0, -2.0]
+SGD_KEEP = [True, True, True, False]  # entry 3 pruned
+SGD_KNOWN = {
+    # (penalty, momentum): (p after, v after)
+    (None, 0.0): ([0.75, -2.5, 0.5, 3.0], SGD_V),
+    ("l1", 0.0): ([0.625, -2.375, 0.5, 2.875], SGD_V),
+    ("l2", 0.0): ([0.625, -2.25, 0.5, 2.5], SGD_V),
+    (None, 0.5): ([1.25, -3.0, 1.5, 2.0], [0.25, -1.0, 1.5, -2.0]),
+    ("l1", 0.5): ([1.125, -2.875, 1.5, 1.875], [0.125, -0.875, 1.5, -2.125]),
+    ("l2", 0.5): ([1.125, -2.75, 1.5, 1.5], [0.125, -0.75, 1.5, -2.5]),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("penalty, momentum", list(SGD_KNOWN))
+def test_sgd_step_known_answers(penalty, momentum, masked, dtype, backend):
+    """Worked by hand (above); with the mask, the pruned entry 3 keeps its
+    p and gets velocity 0 whatever its old velocity, gradient and penalty.
+    With momentum 0 the velocity is neither read nor written."""
+    p, v, g = (np.array(x, dtype=dtype) for x in (SGD_P, SGD_V, SGD_G))
+    keep = np.array(SGD_KEEP) if masked else None
+    result = kernels.sgd_step(p, v, g, keep, lr=0.5, momentum=momentum, penalty=penalty, lam=0.25, backend=backend)
+    assert result is None
+    p_expected, v_expected = (np.array(x, dtype=dtype) for x in SGD_KNOWN[penalty, momentum])
+    if masked:
+        p_expected[3] = 4.0
+        if momentum:
+            v_expected[3] = 0.0
+    np.testing.assert_array_equal(p, p_expected)
+    np.testing.assert_array_equal(v, v_expected)
+    np.testing.assert_array_equal(g, SGD_G)  # read only
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sgd_step_updates_the_callers_arrays_and_no_others(backend):
+    """p and v are the very arrays updated (a copy would lose the step); g
+    and keep are left alone; momentum 0 never touches v, and v may be None."""
+    rng = np.random.default_rng(31)
+    p, v, g = (rng.standard_normal((5, 6)) for _ in range(3))
+    keep = rng.random((5, 6)) < 0.5
+    p0, v0, g0, keep0 = p.copy(), v.copy(), g.copy(), keep.copy()
+    assert kernels.sgd_step(p, v, g, keep, lr=0.1, momentum=0.9, penalty="l1", lam=0.01, backend=backend) is None
+    assert not np.array_equal(p, p0) and not np.array_equal(v, v0)
+    np.testing.assert_array_equal(g, g0)
+    np.testing.assert_array_equal(keep, keep0)
+    np.testing.assert_array_equal(p[~keep], p0[~keep])
+    assert not np.any(v[~keep])
+    v1 = v.copy()
+    kernels.sgd_step(p, v, g, keep, lr=0.1, backend=backend)
+    assert_identical_bits(v, v1)
+    p1 = p.copy()
+    kernels.sgd_step(p, None, g, lr=0.1, backend=backend)
+    np.testing.assert_array_equal(p, p1 - 0.1 * g)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the twin's 0 * inf
+def test_sgd_step_special_values(backend):
+    """The stated semantics at NaN, infinities and signed zeros, on both backends.
+
+    * L1 takes sign(-0) = +0, not -0: p = -0, g = -0 give
+      t = lr (lam * 0 + -0) = +0 and p - t = -0 (a sign(-0) of -0 would
+      give t = -0 and p = +0).
+    * sign(NaN) = NaN: an L1 step at p = NaN makes the velocity NaN, even
+      with lam = 0 (0 * NaN) and a finite gradient.
+    * The mask is a factor, not a skip (unlike the sparse kernels): a
+      pruned entry with an infinite gradient gets t * 0 = NaN, as the SGD
+      step before the fused kernel did.
+    * inf - inf in the velocity is NaN.
+    """
+    for dtype in FLOATS:
+        p = np.array([-0.0, 0.0, -0.0], dtype=dtype)
+        g = np.array([-0.0, -0.0, 0.0], dtype=dtype)
+        kernels.sgd_step(p, None, g, lr=0.5, penalty="l1", lam=0.25, backend=backend)
+        np.testing.assert_array_equal(np.signbit(p), [True, False, True])
+        assert not np.any(p)
+
+        p = np.array([np.nan, 1.0], dtype=dtype)
+        v = np.zeros(2, dtype=dtype)
+        kernels.sgd_step(p, v, np.ones(2, dtype), lr=0.5, momentum=0.5, penalty="l1", lam=0.0, backend=backend)
+        assert np.isnan(v[0]) and v[1] == -0.5
+        assert np.isnan(p[0]) and p[1] == 0.5
+
+        for momentum in (0.0, 0.5):
+            p = np.array([1.0, 2.0], dtype=dtype)
+            v = np.zeros(2, dtype=dtype)
+            g = np.array([1.0, INF], dtype=dtype)
+            kernels.sgd_step(p, v, g, np.array([True, False]), lr=0.5, momentum=momentum, backend=backend)
+            assert p[0] == 0.5 and np.isnan(p[1])  # 1 - 0.5 * 1, or 1 + (0.5 * 0 - 0.5 * 1)
+            assert np.isnan(v[1]) == (momentum != 0)
+
+        p = np.array([1.0], dtype=dtype)
+        v = np.array([INF], dtype=dtype)
+        kernels.sgd_step(p, v, np.array([INF], dtype), lr=0.5, momentum=0.5, backend=backend)
+        assert np.isnan(v[0]) and np.isnan(p[0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sgd_step_rounds_lr_momentum_and_lam_to_float32_first(backend):
+    """In float32 the contract is float32 arithmetic with fl32(lr), fl32(mu)
+    and fl32(lam), in the order of csrc/pynncomp.h, written here with
+    explicit float32 scalars.  The same formula in float64 rounded once at
+    the end differs on many entries, so the test tells the two apart."""
+    rng = np.random.default_rng(17)
+    shape = (1000,)
+    p, v, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(3))
+    lr, mu, lam = 0.1, 0.9, 1e-3  # none is a float32
+    f32 = np.float32
+    t = (f32(lam) * p + g) * f32(lr)
+    v_expected = f32(mu) * v - t
+    p_expected = p + v_expected
+    assert p_expected.dtype == v_expected.dtype == np.float32
+    p64, v64, g64 = (a.astype(np.float64) for a in (p, v, g))
+    v_double = mu * v64 - (lam * p64 + g64) * lr
+    assert np.count_nonzero((p64 + v_double).astype(np.float32) != p_expected) > 10
+    kernels.sgd_step(p, v, g, lr=lr, momentum=mu, penalty="l2", lam=lam, backend=backend)
+    assert_identical_bits(p, p_expected)
+    assert_identical_bits(v, v_expected)
+
+
+@requires_c
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("momentum", [0.0, 1e-300, 0.5])
+@pytest.mark.parametrize("masked", [False, True])
+def test_sgd_step_c_equals_twin_on_every_special_triple(masked, momentum, penalty, dtype):
+    """Every (p, v, g) in SGD_SPECIALS^3 (1000 entries), one entry in three
+    pruned: C and the twin give the same bits (two NaNs may differ, see
+    :func:`assert_same_bits`)."""
+    n = len(SGD_SPECIALS)
+    index = np.indices((n, n, n)).reshape(3, -1)
+    p, v, g = (SGD_SPECIALS[i].astype(dtype) for i in index)
+    keep = np.arange(p.size) % 3 != 0 if masked else None
+    args = dict(p=p, v=v, g=g, keep=keep, lr=0.5, momentum=momentum, penalty=penalty, lam=0.25)
+    p_c, v_c = sgd_on_copies(args, "c")
+    p_np, v_np = sgd_on_copies(args, "numpy")
+    assert_same_bits(p_c, p_np)
+    assert_same_bits(v_c, v_np)
+    assert np.isnan(p_np).any() and np.isinf(p_np).any() and np.signbit(p_np[p_np == 0]).any()
+
+
+@requires_c
+@PROPERTY
+@given(case=sgd_cases())
+def test_sgd_step_c_equals_twin(case):
+    p_c, v_c = sgd_on_copies(case, "c")
+    p_np, v_np = sgd_on_copies(case, "numpy")
+    assert_same_bits(p_c, p_np)
+    assert_same_bits(v_c, v_np)
+    if case["momentum"] == 0.0:  # v is neither read nor written
+        assert_identical_bits(v_c, case["v"])
+        assert_identical_bits(v_np, case["v"])
+
+
+@requires_c
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("penalty", PENALTIES)
+def test_sgd_step_c_equals_twin_at_layer_size(dtype, penalty):
+    """A 784 x 300 weight, 10 % pruned, a few specials sprinkled in."""
+    rng = np.random.default_rng(13)
+    p, v, g = (rng.standard_normal((784, 300)).astype(dtype) for _ in range(3))
+    for a in (p, v, g):
+        a.flat[rng.integers(0, a.size, 50)] = rng.choice(SGD_SPECIALS[:6], 50)
+    args = dict(p=p, v=v, g=g, keep=rng.random(p.shape) < 0.9, lr=0.05, momentum=0.9, penalty=penalty, lam=1e-4)
+    for a, b in zip(sgd_on_copies(args, "c"), sgd_on_copies(args, "numpy")):
+        assert_same_bits(a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@PROPERTY
+@given(case=sgd_cases())
+def test_sgd_step_is_the_old_sgd_arithmetic(case, backend):
+    """Fusing the step changed no bit of SGD: the result is that of the
+    NumPy code it replaced (:func:`old_sgd_step`) -- byte for byte for the
+    twin, which does the same NumPy operations; up to two NaNs for C."""
+    p_k, v_k = sgd_on_copies(case, backend)
+    p, v = case["p"].copy(), case["v"].copy()
+    with np.errstate(invalid="ignore", over="ignore"):
+        old_sgd_step(p, v, case["g"], case["keep"], case["lr"], case["momentum"], case["penalty"], case["lam"])
+    compare = assert_identical_bits if backend == "numpy" else assert_same_bits
+    compare(p_k, p)
+    compare(v_k, v)
+
+
+@PROPERTY
+@given(case=sgd_cases())
+def test_sgd_step_twin_takes_the_bool_mask_or_its_float_factor(case):
+    """The twin takes ``keep`` as a bool mask (what the checked function
+    hands it) or as its 0/1 factor in p's dtype (what SGD hands it, cached
+    by the layer): the same bytes.  An all-True mask is no mask: * 1.0
+    changes no bit, not even a NaN's."""
+    keep = case["keep"] if case["keep"] is not None else np.ones(case["p"].shape, dtype=bool)
+    factor = keep.astype(case["p"].dtype)
+    results = []
+    for k in (keep, factor) + ((None,) if keep.all() else ()):
+        p, v = case["p"].copy(), case["v"].copy()
+        with np.errstate(invalid="ignore", over="ignore"):
+            reference.sgd_step(p, v, case["g"], k, case["lr"], case["momentum"],
+                               reference.PENALTY_CODES[case["penalty"]], case["lam"])
+        results.append((p, v))
+    for p, v in results[1:]:
+        assert_identical_bits(p, results[0][0])
+        assert_identical_bits(v, results[0][1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("layout", LAYOUTS + ("misaligned",))
+def test_sgd_step_reads_g_and_keep_in_any_layout(layout, backend):
+    """g and keep are only read, so any layout works: the same bits as
+    C-contiguous copies, and they stay as they were."""
+    rng = np.random.default_rng(23)
+    p, v, g = (rng.standard_normal((6, 5)).astype(np.float32) for _ in range(3))
+    keep = rng.random((6, 5)) < 0.6
+    g_l, keep_l = as_layout(g, layout), as_layout(keep, layout)
+    args = dict(p=p, v=v, g=g, keep=keep, lr=0.1, momentum=0.9, penalty="l2", lam=0.01)
+    expected = sgd_on_copies(args, backend)
+    result = sgd_on_copies({**args, "g": g_l, "keep": keep_l}, backend)
+    for a, b in zip(result, expected):
+        assert_identical_bits(a, b)
+    np.testing.assert_array_equal(g_l, g)
+    np.testing.assert_array_equal(keep_l, keep)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sgd_step_reads_a_g_that_overlaps_p_or_v_as_it_was_before_the_step(backend):
+    """g read before p and v change, wherever it lies: the same as with a separate copy of g.
+
+    C updates p and v entry by entry; a g sharing memory with them would be
+    read half-updated, so the wrapper hands the backend a copy.
+    """
+    for target in ("p", "v"):
+        buffer = np.arange(1.0, 8.0)
+        p, v, g = (buffer[1:], np.full(6, 0.5), buffer[:-1]) if target == "p" else \
+            (np.full(6, 3.0), buffer[1:], buffer[:-1])
+        expected_p, expected_v = p.copy(), v.copy()
+        kernels.sgd_step(expected_p, expected_v, g.copy(), lr=1.0, momentum=0.5, penalty="l2", lam=0.25,
+                         backend="numpy")
+        kernels.sgd_step(p, v, g, lr=1.0, momentum=0.5, penalty="l2", lam=0.25, backend=backend)
+        np.testing.assert_array_equal(p, expected_p)
+        np.testing.assert_array_equal(v, expected_v)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sgd_step_takes_any_nonzero_byte_of_a_bool_mask_as_kept(backend):
+    """A bool array whose bytes are not 0 or 1 (a view of other bytes) keeps where the byte is nonzero."""
+    keep = np.array([2, 1, 0, 255], dtype=np.uint8).view(np.bool_)
+    p, v, g = np.ones(4), np.ones(4), np.ones(4)
+    kernels.sgd_step(p, v, g, keep, lr=0.5, momentum=0.5, backend=backend)
+    np.testing.assert_array_equal(v, [0.0, 0.0, 0.0, 0.0])  # 0.5 * 1 - 0.5 * 1 on the kept entries
+    np.testing.assert_array_equal(p, [1.0, 1.0, 1.0, 1.0])
+    kernels.sgd_step(p, v, g, keep, lr=0.25, momentum=0.5, backend=backend)
+    np.testing.assert_array_equal(v, [-0.25, -0.25, 0.0, -0.25])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sgd_step_hands_the_backend_p_and_v_themselves(backend, monkeypatch):
+    """The backend gets the caller's p and v (the update must land in them)
+    and C-contiguous, aligned copies of a strided g and a transposed keep;
+    with momentum 0 it gets v = None, whatever the caller gave."""
+    rng = np.random.default_rng(29)
+    p, v = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    g = as_layout(rng.standard_normal((4, 6)), "strided")
+    keep = as_layout(rng.random((4, 6)) < 0.5, "transposed")
+    handed = []
+    impl = kernels._impl(backend)
+
+    class Spy:
+        def sgd_step(self, *args):
+            handed.append(args)
+            return impl.sgd_step(*args)
+
+    monkeypatch.setattr(kernels, "_impl", lambda name: Spy())
+    kernels.sgd_step(p, v, misaligned(g), keep, lr=0.1, momentum=0.5)
+    kernels.sgd_step(p, v, g, keep, lr=0.1)
+    (p1, v1, g1, keep1, *rest1), (p2, v2, g2, keep2, *rest2) = handed
+    assert p1 is p and v1 is v and p2 is p and v2 is None
+    for a in (g1, keep1, g2, keep2):
+        assert a.flags.c_contiguous and a.flags.aligned
+    assert keep1.dtype == np.bool_
+    assert rest1 == [0.1, 0.5, 0, 0.0] and rest2 == [0.1, 0.0, 0, 0.0]
+
+
+# ---------------------------------------------------------------------------
 # Bad inputs are refused with an error naming the argument
 # ---------------------------------------------------------------------------
 
@@ -943,6 +1348,21 @@ SIGN = np.array([[1, -1, 1, 1], [-1, -1, 1, 1], [1, 1, 1, -1]], dtype=np.int8)
 W_OK = np.arange(5.0)
 DV_OK = np.arange(12.0).reshape(3, 4)
 
+
+def read_only(a):
+    a = np.array(a)
+    a.flags.writeable = False
+    return a
+
+
+# sgd_step updates p and v in place: the base ones are read-only (a call on
+# them is refused), and every call gets writeable copies from arguments().
+P_OK = read_only(np.linspace(-1.0, 1.0, 12).reshape(3, 4))
+V_OK = read_only(np.full((3, 4), 0.5))
+G_OK = np.arange(12.0).reshape(3, 4) / 16
+KEEP_OK = SIGN > 0
+SHARED = np.zeros(13)  # for a p and a v that overlap
+
 VALID = {
     "hash_buckets": dict(n_in=3, n_out=4, K=5, seed=1691),
     "hashed_lookup": dict(w=W_OK, bucket=BUCKET, sign=SIGN),
@@ -950,7 +1370,21 @@ VALID = {
     "sparse_matmul": dict(X=X_OK, indptr=INDPTR, indices=INDICES, data=DATA, n_out=4),
     "sparse_matmul_t": dict(dY=DY_OK, indptr=INDPTR, indices=INDICES, data=DATA, n_in=3),
     "sparse_weight_grad": dict(X=X_OK, dY=DY_OK, indptr=INDPTR, indices=INDICES),
+    "sgd_step": dict(p=P_OK, v=V_OK, g=G_OK, keep=KEEP_OK, lr=0.1, momentum=0.9, penalty="l2", lam=1e-3),
 }
+# The arguments each kernel updates in place.
+IN_PLACE = {"sgd_step": ("p", "v")}
+
+
+def arguments(kernel, override=()):
+    """``VALID[kernel]`` with ``override``, and fresh copies of the base
+    arrays the kernel updates in place, so no call sees another's update
+    (an overridden array is passed as it is: its layout may be the point)."""
+    args = {**VALID[kernel], **dict(override)}
+    for name in IN_PLACE.get(kernel, ()):
+        if name not in dict(override):
+            args[name] = args[name].copy()
+    return args
 
 # Problems with the CSR pattern, shared by the three sparse kernels.
 CSR_PROBLEMS = [
@@ -1080,6 +1514,56 @@ bad("sparse_weight_grad", "dY", {"dY": DY_OK.astype(np.float32)}, TypeError)  # 
 bad("sparse_weight_grad", "dY", {"dY": np.ones((3, 4))}, ValueError)  # rows differ from X
 bad("sparse_weight_grad", "indices", {"dY": np.ones((2, 3))}, ValueError)
 
+# sgd_step: p, v and g of one dtype and shape, p and v writeable C arrays
+# of their own memory; keep a bool mask; the numbers in range.
+bad("sgd_step", "p", {"p": P_OK.tolist()}, TypeError)
+for dtype in BAD_DTYPES + [np.dtype(">f8")]:
+    bad("sgd_step", "p", {"p": P_OK.astype(dtype)}, TypeError)
+bad("sgd_step", "p", {"p": np.float64(0.5)}, TypeError)
+bad("sgd_step", "p", {"p": P_OK}, ValueError)  # read-only
+bad("sgd_step", "p", {"p": np.asfortranarray(P_OK)}, ValueError)
+bad("sgd_step", "p", {"p": np.zeros((3, 8))[:, ::2]}, ValueError)  # strided
+bad("sgd_step", "p", {"p": misaligned(P_OK)}, ValueError)
+bad("sgd_step", "g", {"p": P_OK.astype(np.float32)}, TypeError)  # g no longer has p's dtype
+bad("sgd_step", "g", {"p": np.zeros((4, 3))}, ValueError)  # nor its shape
+bad("sgd_step", "v", {"v": V_OK.tolist()}, TypeError)
+bad("sgd_step", "v", {"v": V_OK.astype(np.float32)}, TypeError)
+bad("sgd_step", "v", {"v": V_OK.astype(np.int64)}, TypeError)
+bad("sgd_step", "v", {"v": V_OK.astype(np.float32), "momentum": 0.0}, TypeError)  # checked even when unused
+bad("sgd_step", "v", {"v": np.zeros((4, 3))}, ValueError)
+bad("sgd_step", "v", {"v": np.zeros(12)}, ValueError)
+bad("sgd_step", "v", {"v": None}, ValueError)  # with momentum 0.9
+bad("sgd_step", "v", {"v": V_OK}, ValueError)  # read-only
+bad("sgd_step", "v", {"v": np.asfortranarray(V_OK)}, ValueError)
+bad("sgd_step", "v", {"v": misaligned(V_OK)}, ValueError)
+bad("sgd_step", "v", {"p": SHARED[:12].reshape(3, 4), "v": SHARED[:12].reshape(3, 4)}, ValueError)  # p itself
+bad("sgd_step", "v", {"p": SHARED[:12].reshape(3, 4), "v": SHARED[1:].reshape(3, 4)}, ValueError)  # overlaps p
+bad("sgd_step", "g", {"g": G_OK.tolist()}, TypeError)
+for dtype in BAD_DTYPES + [np.float32]:
+    bad("sgd_step", "g", {"g": G_OK.astype(dtype)}, TypeError)
+bad("sgd_step", "g", {"g": G_OK.T}, ValueError)
+bad("sgd_step", "g", {"g": G_OK.ravel()}, ValueError)
+bad("sgd_step", "g", {"g": G_OK[None]}, ValueError)
+bad("sgd_step", "keep", {"keep": KEEP_OK.tolist()}, TypeError)
+for dtype in (np.float64, np.uint8, np.int64):
+    bad("sgd_step", "keep", {"keep": KEEP_OK.astype(dtype)}, TypeError)
+bad("sgd_step", "keep", {"keep": KEEP_OK.T}, ValueError)
+bad("sgd_step", "keep", {"keep": KEEP_OK.ravel()}, ValueError)
+for value in (0, 0.0, -0.1, np.nan, np.inf):
+    bad("sgd_step", "lr", {"lr": value}, ValueError)
+for value in (True, np.bool_(True), "0.1", None, np.array([0.1])):
+    bad("sgd_step", "lr", {"lr": value}, TypeError)
+for value in (-0.1, 1.0, 1.5, np.nan, np.inf):
+    bad("sgd_step", "momentum", {"momentum": value}, ValueError)
+for value in (True, "0.9", None):
+    bad("sgd_step", "momentum", {"momentum": value}, TypeError)
+for value in (-1e-3, np.nan, np.inf):
+    bad("sgd_step", "lam", {"lam": value}, ValueError)
+for value in (False, None):
+    bad("sgd_step", "lam", {"lam": value}, TypeError)
+for value in ("L2", "l3", "none", 2, 0):
+    bad("sgd_step", "penalty", {"penalty": value}, ValueError)
+
 for kernel in VALID:
     bad(kernel, "backend", {"backend": "fortran"}, ValueError)
     bad(kernel, "backend", {"backend": "C"}, ValueError)
@@ -1089,7 +1573,7 @@ for kernel in VALID:
 @pytest.mark.parametrize("kernel, name, override, exc", BAD_INPUTS)
 def test_bad_input_is_refused_naming_the_argument(kernel, name, override, exc):
     with pytest.raises(exc, match=rf"^{name}\b"):
-        getattr(kernels, kernel)(**{**VALID[kernel], **override})
+        getattr(kernels, kernel)(**arguments(kernel, override))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -1097,7 +1581,16 @@ def test_bad_input_is_refused_naming_the_argument(kernel, name, override, exc):
 def test_valid_base_arguments_are_accepted(kernel, backend):
     """The base of the bad-input cases is itself fine, so each bad case
     fails for the one thing it changed."""
-    getattr(kernels, kernel)(**VALID[kernel], backend=backend)
+    getattr(kernels, kernel)(**arguments(kernel), backend=backend)
+
+
+def test_in_place_base_arguments_are_refused_as_they_are():
+    """The base p and v of sgd_step are read-only, so a test that forgot
+    arguments() would be refused instead of updating them for the next."""
+    with pytest.raises(ValueError, match=r"^p must be C-contiguous, aligned and writeable"):
+        kernels.sgd_step(**VALID["sgd_step"])
+    p, v = arguments("sgd_step")["p"], arguments("sgd_step")["v"]
+    assert p.flags.writeable and v.flags.writeable and not np.shares_memory(p, P_OK)
 
 
 def test_every_public_kernel_is_tested_for_bad_inputs():

@@ -46,6 +46,7 @@ from .._checks import (
     check_int,
     check_int32_extent,
     check_int_array,
+    check_real,
     check_sign,
 )
 
@@ -56,6 +57,7 @@ KERNELS = (
     "sparse_matmul",
     "sparse_matmul_t",
     "sparse_weight_grad",
+    "sgd_step",
 )
 BACKENDS = ("c", "numpy")
 BACKEND_CHOICES = ("auto",) + BACKENDS
@@ -281,3 +283,77 @@ def sparse_weight_grad(X, dY, indptr, indices, *, backend=None):
     indptr, indices = check_csr(indptr, indices, None, dY.shape[1])
     _check_columns("X", X, indptr.shape[0] - 1)
     return _impl(backend).sparse_weight_grad(c_array(X), c_array(dY), indptr, indices)
+
+
+PENALTIES = (None, "l1", "l2")
+
+
+def _check_in_place(name, x, p):
+    """An array the step writes: p's shape and dtype, C-contiguous, writeable, not overlapping p."""
+    check_float_array(name, x, None, p.dtype)
+    if x.shape != p.shape:
+        raise ValueError(f"{name} must have the shape of p {p.shape}, got {x.shape}")
+    if not (x.flags.c_contiguous and x.flags.aligned and x.flags.writeable):
+        raise ValueError(f"{name} must be C-contiguous, aligned and writeable (it is updated in place)")
+    if x is p or np.may_share_memory(x, p):
+        raise ValueError(f"{name} must not share memory with p")
+
+
+def sgd_step(p, v, g, keep=None, *, lr, momentum=0.0, penalty=None, lam=0.0, backend=None):
+    """One SGD step on one parameter, in place: momentum, penalty and mask in one pass over memory.
+
+    .. math::
+        t = \\eta\\,(R'(p) + g), \\qquad
+        v \\leftarrow (\\mu v - t) \\odot M, \\qquad p \\leftarrow p + v
+
+    (docs/methods.md#optimizer), with :math:`R'(p) = \\lambda\\,\\mathrm{sign}(p)`
+    for L1, :math:`\\lambda p` for L2, 0 without a penalty; with momentum
+    0, :math:`p \\leftarrow p - t \\odot M`.  The same arithmetic as
+    :meth:`pynncomp.nn.SGD.step`, which calls it for each parameter; the
+    storage does not matter (a dense W with its mask, or the ``data`` of a
+    :class:`~pynncomp.nn.SparseDense`).
+
+    Parameters
+    ----------
+    p : float32 or float64 ndarray, C-contiguous and writeable
+        The parameter, updated in place.
+    v : ndarray of p's shape and dtype, or None
+        The velocity, updated in place; None only with ``momentum`` 0.
+    g : ndarray of p's shape and dtype
+        The gradient (read as it is before the step, even where it shares
+        memory with p or v).
+    keep : None or bool ndarray of p's shape
+        The keep-mask (False = pruned: its velocity and step are 0).
+    lr : float > 0
+    momentum : float in [0, 1)
+    penalty : None, "l1" or "l2"
+    lam : float >= 0
+        λ of the penalty.
+    """
+    check_float_array("p", p, None)
+    if not (p.flags.c_contiguous and p.flags.aligned and p.flags.writeable):
+        raise ValueError("p must be C-contiguous, aligned and writeable (it is updated in place)")
+    lr = check_real("lr", lr, 0.0, None, low_open=True)
+    momentum = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
+    lam = check_real("lam", lam, 0.0, None)
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of None, 'l1', 'l2', got {penalty!r}")
+    check_float_array("g", g, None, p.dtype)
+    if g.shape != p.shape:
+        raise ValueError(f"g must have the shape of p {p.shape}, got {g.shape}")
+    g = c_array(g)
+    if np.may_share_memory(g, p) or (v is not None and np.may_share_memory(g, v)):
+        g = g.copy()  # the step reads g as it was before p and v change
+    if v is None:
+        if momentum != 0.0:
+            raise ValueError(f"v must be an array of p's shape when momentum is not 0 (momentum={momentum})")
+    else:
+        _check_in_place("v", v, p)
+    if keep is not None:
+        if not isinstance(keep, np.ndarray) or keep.dtype != np.bool_:
+            raise TypeError(f"keep must be None or a bool ndarray, got {getattr(keep, 'dtype', type(keep).__name__)}")
+        if keep.shape != p.shape:
+            raise ValueError(f"keep must have the shape of p {p.shape}, got {keep.shape}")
+        keep = c_array(keep)
+    code = reference.PENALTY_CODES[penalty]
+    _impl(backend).sgd_step(p, v if momentum != 0.0 else None, g, keep, lr, momentum, code, lam)

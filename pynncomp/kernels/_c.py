@@ -90,3 +90,14 @@ def sparse_weight_grad(X, dY, indptr, indices):
     kernel(_from_buffer(real, X), _from_buffer(real, dY), B, n_in, dY.shape[1], _from_buffer(_INT64, indptr),
            _from_buffer(_INT32, indices), _from_buffer(real, ddata))
     return ddata
+
+
+_SGD_STEP = _by_dtype("pnc_sgd_step")
+_UINT8 = ffi.typeof("uint8_t[]")
+_NULL = ffi.NULL
+
+
+def sgd_step(p, v, g, keep, lr, momentum, penalty, lam):
+    kernel, real = _SGD_STEP[p.dtype]
+    kernel(_from_buffer(real, p), _NULL if v is None else _from_buffer(real, v), _from_buffer(real, g),
+           _NULL if keep is None else _from_buffer(_UINT8, keep), p.size, lr, momentum, penalty, lam)

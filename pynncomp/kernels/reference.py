@@ -165,3 +165,42 @@ def sparse_weight_grad(X, dY, indptr, indices):
     """
     rows = np.repeat(np.arange(X.shape[1]), np.diff(indptr))
     return np.einsum("bp,bp->p", X[:, rows], dY[:, indices])
+
+
+PENALTY_CODES = {None: 0, "l1": 1, "l2": 2}
+
+
+def sgd_step(p, v, g, keep, lr, momentum, penalty, lam):
+    """One SGD step with momentum, penalty and keep-mask, in place (docs/methods.md#optimizer).
+
+    .. math::
+        t = \\eta\\,(R'(p) + g), \\qquad
+        v \\leftarrow (\\mu v - t) \\odot M, \\qquad p \\leftarrow p + v
+
+    with :math:`R'(p) = \\lambda\\,\\mathrm{sign}(p)` (``penalty`` 1, L1),
+    :math:`\\lambda p` (2, L2) or 0 (0, and then :math:`t = \\eta g`); with
+    ``momentum`` 0, :math:`p \\leftarrow p - t \\odot M` and ``v`` is not
+    used.  ``keep`` is a bool mask, its 0/1 factor in p's dtype (what
+    :meth:`pynncomp.nn.SGD.step` hands the twin, cached by the layer), or
+    None.  Each operation is one NumPy
+    operation on arrays of p's dtype, in the order of the C kernel, with
+    ``lr``, ``momentum`` and ``lam`` rounded to that dtype: the two agree
+    bit for bit.
+    """
+    if penalty == 0:
+        step = lr * g
+    else:
+        step = lam * (np.sign(p) if penalty == 1 else p)
+        step += g
+        step *= lr
+    factor = keep if keep is None or keep.dtype == p.dtype else keep.astype(p.dtype)
+    if momentum == 0.0:
+        if factor is not None:
+            step *= factor
+        p -= step
+        return
+    v *= momentum
+    v -= step
+    if factor is not None:
+        v *= factor
+    p += v

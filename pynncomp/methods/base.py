@@ -16,7 +16,11 @@ A :class:`Method` says, for one run,
 * anything to change after a step (:meth:`Method.after_prune`; Han et al.
   lower the learning rate and the dropout);
 * how much of the architecture the trained net leaves out
-  (:meth:`Method.achieved_sparsity`; a HashedNet stores no pruned weights).
+  (:meth:`Method.achieved_sparsity`; a HashedNet stores no pruned weights),
+  and what ``--sparsity`` counts (``removes``: weights, or the neurons or
+  filters of structured pruning);
+* the network and record the run returns (:meth:`Method.finish`;
+  structured pruning cuts the removed units out of the trained net).
 
 A method object serves one run: :func:`pynncomp.methods.get` makes a new
 one each time, and a method keeps what it carries from one pruning step to
@@ -81,6 +85,8 @@ class Method:
     penalty = "l2"
     prunes = True
     default_scope = "global"
+    # what the target sparsity is a fraction of: "weights", or "neurons" / "filters" (structured pruning)
+    removes = "weights"
 
     def check(self, arch, hidden, sparsity):
         """Refuse settings the method has no meaning for (ValueError)."""
@@ -172,6 +178,28 @@ class Method:
         float in [0, 1]
         """
         return pruning_report(model)["achieved_sparsity"]
+
+    def finish(self, model, record, context):
+        """The network and record a run returns, from the trained net and its record (default: both as they are).
+
+        Called once, after fine-tuning and the record.  A method whose
+        result is another network than the one it trained returns it here,
+        and amends the record to match: structured pruning trains a masked
+        net and returns the smaller dense net its surgery cuts out of it.
+
+        Parameters
+        ----------
+        model : Sequential
+            The trained net, weights of the best fine-tuning epoch.
+        record : dict
+            The run's record, measured on ``model``.
+        context : StepContext
+
+        Returns
+        -------
+        (Sequential, dict)
+        """
+        return model, record
 
     def __repr__(self):
         return f"<method {self.name}: {self.summary}>"

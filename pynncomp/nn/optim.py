@@ -15,8 +15,12 @@ The penalty touches only the prunable parameters (weights), never biases.
 """
 import numpy as np
 
-from .._checks import check_real
+from .. import kernels
+from .._checks import c_array, check_real
 from .penalties import L1, L2, Penalty
+
+# The penalties the fused kernel computes itself (pynncomp.kernels.sgd_step).
+PENALTY_CODES = {type(None): 0, L1: 1, L2: 2}
 
 __all__ = ["SGD", "L1", "L2", "Penalty"]
 
@@ -49,38 +53,53 @@ class SGD:
         self.velocity = {}
 
     def step(self, model):
-        """Update every parameter of ``model`` (a Sequential) in place from its grads."""
+        """Update every parameter of ``model`` (a Sequential) in place from its grads.
+
+        Each parameter takes one pass of :func:`pynncomp.kernels.sgd_step`
+        (the C kernel, or its NumPy twin: the same bits), which computes the
+        equation above; a penalty of another class than L1 and L2 is applied
+        by :meth:`_step_generic`, the same equation in NumPy with its ``grad``.
+        """
         if self.penalty is not None and model.grads_penalty is not None:
             raise ValueError(
                 "penalty was given both to loss_and_grads and to SGD; give it to one of them "
                 "so that its gradient is not added twice"
             )
+        unchecked = kernels._unchecked()
+        numpy_twin = unchecked is kernels.reference
+        code = PENALTY_CODES.get(type(self.penalty), None)
         for index, layer, name in model.parameters():
             p = layer.params[name]
-            if name not in layer.grads:
+            g = layer.grads.get(name)
+            if g is None:
                 raise ValueError(f"layer {index} has no gradient for {name!r}; call loss_and_grads before step")
-            # η (g + ∇R(p)), built in one new array: a 784x100 temporary
-            # costs as much as the arithmetic on it
-            if self.penalty is not None and name in layer.prunable:
-                step = self.penalty.grad(p)
-                step += layer.grads[name]
-                step *= self.lr
-            else:
-                step = self.lr * layer.grads[name]
-            factor = layer.keep_factor(name)
-            if self.momentum == 0.0:
-                if factor is not None:
-                    step *= factor
-                p -= step
+            penalised = self.penalty is not None and name in layer.prunable
+            if penalised and code is None:
+                self._step_generic(layer, name, p, g)
                 continue
-            v = self._velocity(layer, name, p)
-            v *= self.momentum
-            v -= step
+            v = None if self.momentum == 0.0 else self._velocity(layer, name, p)
+            # the twin multiplies by the cached 0/1 factor; C reads the bool mask
+            keep = layer.keep_factor(name) if numpy_twin else layer.masks.get(name)
+            unchecked.sgd_step(p, v, c_array(g), keep, self.lr, self.momentum,
+                               code if penalised else 0, self.penalty.lam if penalised else 0.0)
+
+    def _step_generic(self, layer, name, p, g):
+        """The step of the module's equation with any :class:`Penalty`'s ``grad``, in NumPy."""
+        step = self.penalty.grad(p)
+        step += g
+        step *= self.lr
+        factor = layer.keep_factor(name)
+        if self.momentum == 0.0:
             if factor is not None:
-                # one product zeroes the old velocity, the gradient and the
-                # penalty's gradient of every pruned entry at once
-                v *= factor
-            p += v
+                step *= factor
+            p -= step
+            return
+        v = self._velocity(layer, name, p)
+        v *= self.momentum
+        v -= step
+        if factor is not None:
+            v *= factor
+        p += v
 
     def _velocity(self, layer, name, p):
         v = self.velocity.get((layer, name))
