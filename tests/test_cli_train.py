@@ -84,7 +84,9 @@ def run_command(*args):
 
 @pytest.mark.parametrize("args, message", [
     (["--method", "prune-it"], "method must be one of ('dense', 'magl1', 'magl2', 'obd', 'han', 'oneshot', "
-                               "'random', 'hashednet', 'obs', 'lobs'), got 'prune-it'"),
+                               "'random', 'hashednet', 'obs', 'lobs', 'neurons-l1', 'neurons-l2', 'neurons-mean', "
+                               "'neurons-apoz', 'neurons-taylor', 'filters-l1', 'filters-l2', 'filters-taylor'), "
+                               "got 'prune-it'"),
     (["--dataset", "cifar10"], "--dataset must be one of ('mnist', 'mnist-rot'"),
     (["--sparsity", "1.0"], "sparsity must be in [0, 1), got 1.0"),
     (["--sparsity", "-0.5"], "sparsity must be in [0, 1), got -0.5"),

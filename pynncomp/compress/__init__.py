@@ -7,6 +7,8 @@
   that also moves the kept weights.
 * :mod:`.lobs` — Optimal Brain Surgeon layer by layer.
 * :mod:`.sensitivity` — accuracy with one layer at a time pruned (Han et al.).
+* :mod:`.structured` — whole neurons and filters: their criteria, their
+  removal by masks, and the surgery that leaves a smaller dense net.
 """
 from .hashing import hashed_buckets, matched_hashed_buckets, virtual_weight_count
 from .lobs import lobs_prune
@@ -26,6 +28,22 @@ from .prune import (
 )
 from .schedules import cubic_schedule, one_shot_schedule, power_schedule
 from .sensitivity import plot_sensitivity, sensitivity, sensitivity_table
+from .structured import (
+    apoz,
+    check_unit_target,
+    compact,
+    layer_normalised,
+    mask_units,
+    masked_units,
+    mean_activation,
+    obd_unit_saliency,
+    prune_units,
+    remove_units,
+    taylor_saliency,
+    unit_layers,
+    unit_norm,
+    unit_report,
+)
 
 __all__ = [
     "power_schedule",
@@ -51,4 +69,18 @@ __all__ = [
     "sensitivity_table",
     "plot_sensitivity",
     "SCOPES",
+    "unit_layers",
+    "masked_units",
+    "unit_report",
+    "mask_units",
+    "prune_units",
+    "check_unit_target",
+    "remove_units",
+    "compact",
+    "unit_norm",
+    "mean_activation",
+    "apoz",
+    "taylor_saliency",
+    "obd_unit_saliency",
+    "layer_normalised",
 ]

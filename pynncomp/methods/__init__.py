@@ -13,6 +13,10 @@ name            method
 ``hashednet``   HashedNet with as many real weights as pruning keeps (:mod:`.hashednet`)
 ``obs``         Optimal Brain Surgeon over the whole net, small nets only (:mod:`.obs`)
 ``lobs``        Optimal Brain Surgeon layer by layer (L-OBS, OBC) (:mod:`.obs`)
+``neurons-*``   whole hidden neurons removed (``l1``, ``l2``, ``mean``,
+                ``apoz``, ``taylor``); the smaller dense net (:mod:`.structured`)
+``filters-*``   whole conv filters of LeNet-5 removed (``l1``, ``l2``,
+                ``taylor``); the smaller net (:mod:`.structured`)
 ==============  ==========================================================
 
 :func:`get` returns a new one for a run; :func:`pynncomp.experiment.run`
@@ -26,9 +30,10 @@ from .hashednet import HashedNet
 from .magnitude import MagL1, MagL2
 from .obd import OBD
 from .obs import LOBS, OBS
+from .structured import STRUCTURED
 
 REGISTRY = {cls.name: cls for cls in (Uncompressed, MagL1, MagL2, OBD, Han, OneShot, Random, HashedNet, OBS,
-                                     LOBS)}
+                                     LOBS, *STRUCTURED)}
 METHODS = tuple(REGISTRY)
 
 
