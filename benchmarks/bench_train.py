@@ -30,6 +30,9 @@ times faster pynncomp's training path is) and masked / sparse are printed.
 The data are MNIST when ``PYNNCOMP_DATA`` (or the cache) has it, else
 synthetic digits of the same shape.
 
+Freed memory is kept for reuse (:func:`pynncomp._memory.keep_freed_memory`,
+which the ``pynncomp`` command calls); ``--glibc-default`` measures without.
+
 Run: ``python benchmarks/bench_train.py [--repeats 5] [--images 8000] [--only 784-100-10]``.
 BLAS (and PyTorch) single-threaded unless ``OPENBLAS_NUM_THREADS`` is set.
 """
@@ -177,7 +180,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--images", type=int, default=8000, help="training images timed per repeat")
     parser.add_argument("--only", help="one net: 784-100-10, LeNet-300-100 or LeNet-5")
+    parser.add_argument("--glibc-default", action="store_true",
+                        help="leave glibc's malloc as it is instead of keep_freed_memory(), which every "
+                             "pynncomp command and reproduce worker calls")
     args = parser.parse_args()
+    if not args.glibc_default:
+        from pynncomp._memory import keep_freed_memory
+
+        print(f"keep_freed_memory(): {keep_freed_memory()} (as the pynncomp command)")
     threads = int(os.environ["OPENBLAS_NUM_THREADS"])
     print(f"{os.cpu_count()} CPUs, {threads} BLAS thread(s), load average {os.getloadavg()[0]:.1f}; "
           f"SGD lr {LR}, momentum {MOMENTUM}, L2 {LAMBDA}; {args.repeats} interleaved repeats of "

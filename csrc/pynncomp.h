@@ -122,16 +122,17 @@ void pnc_sparse_weight_grad_f64(const double *X, const double *dY, int64_t B,
  *
  *   p = p - t * keep
  *
- * keep[t] is a bool mask, used as the REAL factor 1.0 (nonzero) or 0.0.
+ * keep holds the keep-mask as REAL factors, 0.0 (pruned) or 1.0 (kept).
  * lr, mu and lam are rounded to REAL first, and each line is evaluated in
  * REAL in the order written, with no fused multiply-add, so the results are
  * bit for bit those of the NumPy twin (sign(NaN) = NaN, sign(+-0) = 0),
  * except for the sign and payload of a NaN result, which IEEE 754 leaves to
  * the order of the operands (x86 keeps the first one's).  p, v and g must
- * not overlap: the public wrapper copies a g that shares memory with p or v. */
-void pnc_sgd_step_f32(float *p, float *v, const float *g, const uint8_t *keep,
+ * not overlap: the public wrapper copies a g or keep that shares memory with
+ * p or v. */
+void pnc_sgd_step_f32(float *p, float *v, const float *g, const float *keep,
                       int64_t n, double lr, double mu, int penalty, double lam);
-void pnc_sgd_step_f64(double *p, double *v, const double *g, const uint8_t *keep,
+void pnc_sgd_step_f64(double *p, double *v, const double *g, const double *keep,
                       int64_t n, double lr, double mu, int penalty, double lam);
 
 #endif

@@ -351,7 +351,8 @@ def sgd_step_corruptions(args, rng):
     if args["momentum"] != 0.0:
         with_("v None with momentum", ValueError, v=None)
     keep = np.zeros(p.shape, dtype=bool) if args["keep"] is None else np.asarray(args["keep"])
-    with_("keep of floats", TypeError, keep=keep.astype(p.dtype))
+    with_("keep of the other float dtype", TypeError,
+          keep=keep.astype(np.float32 if p.dtype == np.float64 else np.float64))
     with_("keep of uint8", TypeError, keep=keep.astype(np.uint8))
     with_("keep a list", TypeError, keep=keep.tolist())
     with_("keep of another shape", ValueError, keep=np.ones(p.size + 1, dtype=bool))

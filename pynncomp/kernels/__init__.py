@@ -322,8 +322,10 @@ def sgd_step(p, v, g, keep=None, *, lr, momentum=0.0, penalty=None, lam=0.0, bac
     g : ndarray of p's shape and dtype
         The gradient (read as it is before the step, even where it shares
         memory with p or v).
-    keep : None or bool ndarray of p's shape
-        The keep-mask (False = pruned: its velocity and step are 0).
+    keep : None, or a bool ndarray of p's shape, or its 0/1 factor in p's dtype
+        The keep-mask (False or 0 = pruned: its velocity and step are 0).
+        The kernels multiply by the factor; a layer passes its cached one
+        (:meth:`~pynncomp.nn.base.Layer.keep_factor`).
     lr : float > 0
     momentum : float in [0, 1)
     penalty : None, "l1" or "l2"
@@ -350,10 +352,13 @@ def sgd_step(p, v, g, keep=None, *, lr, momentum=0.0, penalty=None, lam=0.0, bac
     else:
         _check_in_place("v", v, p)
     if keep is not None:
-        if not isinstance(keep, np.ndarray) or keep.dtype != np.bool_:
-            raise TypeError(f"keep must be None or a bool ndarray, got {getattr(keep, 'dtype', type(keep).__name__)}")
+        if not isinstance(keep, np.ndarray) or keep.dtype not in (np.bool_, p.dtype):
+            raise TypeError(f"keep must be None, a bool ndarray or its 0/1 factor in p's dtype {p.dtype}, got "
+                            f"{getattr(keep, 'dtype', type(keep).__name__)}")
         if keep.shape != p.shape:
             raise ValueError(f"keep must have the shape of p {p.shape}, got {keep.shape}")
-        keep = c_array(keep)
+        keep = c_array(keep, p.dtype)  # a bool mask becomes its 0/1 factor, which both backends multiply by
+        if np.may_share_memory(keep, p) or (v is not None and np.may_share_memory(keep, v)):
+            keep = keep.copy()  # read as it is before p and v change
     code = reference.PENALTY_CODES[penalty]
     _impl(backend).sgd_step(p, v if momentum != 0.0 else None, g, keep, lr, momentum, code, lam)

@@ -93,11 +93,10 @@ def sparse_weight_grad(X, dY, indptr, indices):
 
 
 _SGD_STEP = _by_dtype("pnc_sgd_step")
-_UINT8 = ffi.typeof("uint8_t[]")
 _NULL = ffi.NULL
 
 
 def sgd_step(p, v, g, keep, lr, momentum, penalty, lam):
     kernel, real = _SGD_STEP[p.dtype]
     kernel(_from_buffer(real, p), _NULL if v is None else _from_buffer(real, v), _from_buffer(real, g),
-           _NULL if keep is None else _from_buffer(_UINT8, keep), p.size, lr, momentum, penalty, lam)
+           _NULL if keep is None else _from_buffer(real, keep), p.size, lr, momentum, penalty, lam)

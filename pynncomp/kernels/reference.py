@@ -180,9 +180,8 @@ def sgd_step(p, v, g, keep, lr, momentum, penalty, lam):
     with :math:`R'(p) = \\lambda\\,\\mathrm{sign}(p)` (``penalty`` 1, L1),
     :math:`\\lambda p` (2, L2) or 0 (0, and then :math:`t = \\eta g`); with
     ``momentum`` 0, :math:`p \\leftarrow p - t \\odot M` and ``v`` is not
-    used.  ``keep`` is a bool mask, its 0/1 factor in p's dtype (what
-    :meth:`pynncomp.nn.SGD.step` hands the twin, cached by the layer), or
-    None.  Each operation is one NumPy
+    used.  ``keep`` is the keep-mask as 0/1 factors in p's dtype, as the C
+    kernel takes it (a bool mask is also accepted here), or None.  Each operation is one NumPy
     operation on arrays of p's dtype, in the order of the C kernel, with
     ``lr``, ``momentum`` and ``lam`` rounded to that dtype: the two agree
     bit for bit.

@@ -66,7 +66,6 @@ class SGD:
                 "so that its gradient is not added twice"
             )
         unchecked = kernels._unchecked()
-        numpy_twin = unchecked is kernels.reference
         code = PENALTY_CODES.get(type(self.penalty), None)
         for index, layer, name in model.parameters():
             p = layer.params[name]
@@ -78,9 +77,7 @@ class SGD:
                 self._step_generic(layer, name, p, g)
                 continue
             v = None if self.momentum == 0.0 else self._velocity(layer, name, p)
-            # the twin multiplies by the cached 0/1 factor; C reads the bool mask
-            keep = layer.keep_factor(name) if numpy_twin else layer.masks.get(name)
-            unchecked.sgd_step(p, v, c_array(g), keep, self.lr, self.momentum,
+            unchecked.sgd_step(p, v, c_array(g), layer.keep_factor(name), self.lr, self.momentum,
                                code if penalised else 0, self.penalty.lam if penalised else 0.0)
 
     def _step_generic(self, layer, name, p, g):
