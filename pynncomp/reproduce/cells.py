@@ -8,10 +8,11 @@ or ``--fast``) count.
 
 Everything here returns numbers: a :class:`Summary` (mean, standard
 deviation, count, and the value of each seed) per cell, in the unit the
-tables print (test accuracy in %, accuracy loss in points).  The tables of
-:mod:`.report`, :mod:`.han_report` and :mod:`.obs_report` and the figures
-of :mod:`.plots` are built from these numbers; only :mod:`.tables` turns
-them into text.
+tables print (test accuracy in %, accuracy loss in points, weights
+removed in %).  The tables of :mod:`.report`, :mod:`.han_report`,
+:mod:`.obs_report` and :mod:`.structured_report` and the figures of
+:mod:`.plots` are built from these numbers; only :mod:`.tables` turns them
+into text.
 """
 import dataclasses
 import os
@@ -19,7 +20,7 @@ import pathlib
 import re
 import statistics
 
-from . import convnets, han, obs, runlog, targets
+from . import convnets, han, obs, runlog, structured, targets
 
 
 def cell_key(run_key):
@@ -353,25 +354,43 @@ def sensitivity_accuracy(cells):
             for arch, layers in values.items()}
 
 
-# ---- the numbers of the OBS targets --------------------------------------------------
+# ---- the numbers of the OBS and structured targets ----------------------------------------
 
-def level_accuracy(cells):
-    """``{network: {(level, method): Summary}}`` of ``obs-oneshot`` or ``obs-iterative``: test accuracy in %.
-
-    ``network`` names the network and its data as :func:`pynncomp.reproduce.obs.network_of`
-    does; the dense net of ``obs-oneshot`` is ``(0.0, "dense")``.
-    """
+def _by_network_and_level(cells):
+    """``{network: {(level, method): records}}``, ``network`` as :func:`pynncomp.reproduce.obs.network_of` names it."""
     grouped = {}
     for cell in cells.values():
         spec = cell.spec
         (grouped.setdefault(obs.network_of(spec), {})
          .setdefault((spec["sparsity"], spec["method"]), []).extend(cell.records))
+    return grouped
+
+
+def level_accuracy(cells):
+    """``{network: {(level, method): Summary}}`` of an OBS target or ``structured``: test accuracy in %.
+
+    ``network`` names the network and its data as :func:`pynncomp.reproduce.obs.network_of`
+    does; the dense net of ``obs-oneshot`` and ``structured`` is ``(0.0, "dense")``.
+    """
     return {network: {key: accuracy(records) for key, records in by_cell.items()}
-            for network, by_cell in grouped.items()}
+            for network, by_cell in _by_network_and_level(cells).items()}
+
+
+def level_weights_removed(cells):
+    """``{network: {(level, method): Summary}}`` of ``structured``: the fraction of the weights removed, in %.
+
+    Read from each run's record (:func:`pynncomp.reproduce.structured.weights_removed`):
+    for a structured criterion the level counts units, and this is what
+    they took with them; for ``magl2`` it is the level, for ``dense`` 0.
+    """
+    return {network: {key: summarise([100 * structured.weights_removed(r) for r in records],
+                                     [seed_of(r) for r in records])
+                      for key, records in by_cell.items()}
+            for network, by_cell in _by_network_and_level(cells).items()}
 
 
 def network_order(target, fast=False):
-    """The networks of an OBS target in the order of its grid (as :func:`level_accuracy` names them)."""
+    """The networks of an OBS target or ``structured`` in their grid's order, as :func:`level_accuracy` names them."""
     specs = targets.grid(target, 1, fast, targets.datasets_of(target) + ("synthetic-digits",))
     return list(dict.fromkeys(obs.network_of(spec) for spec in specs))
 
@@ -394,7 +413,7 @@ class RunTimes:
 
 
 def run_times(cells):
-    """``{(network, method): RunTimes}`` of the runs of an OBS target."""
+    """``{(network, method): RunTimes}`` of the runs of an OBS target or ``structured``."""
     grouped = {}
     for cell in cells.values():
         grouped.setdefault((obs.network_of(cell.spec), cell.spec["method"]), []).extend(cell.records)

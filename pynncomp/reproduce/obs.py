@@ -122,9 +122,13 @@ def grid(target, runs, fast, datasets, levels_):
     return specs
 
 
+# the LeNets by the names their papers give them; an mlp by its sizes (784-100-10)
+NETWORK_NAMES = {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}
+
+
 def network_of(spec):
     """The network of a spec as the tables and panels name it: ``LeNet-300-100, mnist (standard split)``."""
-    name = "LeNet-300-100" if spec["arch"] == "lenet300" else models.describe(spec["arch"], spec["hidden"])
+    name = NETWORK_NAMES.get(spec["arch"]) or models.describe(spec["arch"], spec["hidden"])
     if spec["dataset"] != "mnist":
         return f"{name}, {spec['dataset']}"
     return f"{name}, mnist ({spec.get('split', 'paper')} split)"

@@ -35,20 +35,22 @@ def _level_table(accuracy):
     return Table(["removed"] + methods, rows)
 
 
-def timing(found, target, fast=False, jobs=2):
+def timing(found, target, fast=False, jobs=2, methods=("dense",) + obs.METHODS):
     """The :class:`~pynncomp.reproduce.tables.Table` of the wall times of an OBS target's runs.
 
     Per network and method: the runs, the median wall time of a run
     (``wall_s``, its pre-training included only where it was not shared),
     the median time of its pruning step(s) alone (``prune_s``), the total
-    and the total divided by ``jobs``.
+    and the total divided by ``jobs``.  ``methods`` are the rows of each
+    network, in order (``structured`` gives its own,
+    :func:`pynncomp.reproduce.structured_report.timing`).
     """
     times = cells.run_times(found)
     header = ["network", "method", "runs", "median per run", "pruning, median per run", "total",
               f"at --jobs {jobs}"]
     rows = []
     for network in cells.network_order(target, fast):
-        for method in ("dense",) + obs.METHODS:
+        for method in methods:
             if (network, method) in times:
                 entry = times[(network, method)]
                 rows.append([network, method, Number(entry.wall.n, "d"),

@@ -16,6 +16,12 @@ Optimal Brain Surgeon (``obs-oneshot``, ``obs-iterative``): test accuracy
 against the fraction of weights removed, one line per method, one panel
 per network, the dense net before pruning as a horizontal line.
 
+Structured pruning (``structured``): the same axes, each run placed at the
+fraction of the architecture's weights it removed as its record says
+(:func:`pynncomp.reproduce.structured.weights_removed`), MagL2 against each
+structured criterion, one panel per network, the dense net as a horizontal
+line.
+
 The histograms are drawn from the model files the runs saved
 (``models/`` beside ``runs.jsonl``); every other figure needs
 ``runs.jsonl`` only.  Drawn on a matplotlib ``Figure`` with the Agg canvas
@@ -25,10 +31,14 @@ import pathlib
 
 from .. import io
 from .._files import atomic_write
-from . import cells, convnets, obs, paper, targets
+from . import cells, convnets, obs, paper, structured, targets
 
 COLOURS = {"magl1": "tab:blue", "magl2": "tab:orange", "obd": "tab:green", "hashednet": "tab:red",
-           "lobs": "tab:purple", "conv": "black", "dense": "grey"}
+           "lobs": "tab:purple", "conv": "black", "dense": "grey",
+           # structured: one colour per criterion, the same for neurons and filters
+           "neurons-l1": "tab:blue", "neurons-l2": "tab:green", "neurons-apoz": "tab:brown",
+           "neurons-taylor": "tab:purple", "filters-l1": "tab:blue", "filters-l2": "tab:green",
+           "filters-taylor": "tab:purple"}
 
 
 def plot(results_dir, target, out, fast=False):
@@ -39,8 +49,8 @@ def plot(results_dir, target, out, fast=False):
     results_dir : path
         Holds ``runs.jsonl`` and, for the weight histograms, ``models/``.
     target : one of :data:`pynncomp.reproduce.targets.TARGETS`
-        fig1…fig6, a Han et al. target, or a table (drawn as accuracy
-        against parameters).
+        fig1…fig6, a Han et al. target, an OBS target, ``structured``, or
+        a table (drawn as accuracy against parameters).
     out : path
     fast : bool
         The runs of ``pynncomp reproduce --fast``.
@@ -67,6 +77,9 @@ def plot(results_dir, target, out, fast=False):
         figure = _han_sensitivity(cells.sensitivity_accuracy(found))
     elif target in obs.OBS_TARGETS:
         figure = _accuracy_against_sparsity(cells.level_accuracy(found), cells.network_order(target, fast), target)
+    elif target in structured.STRUCTURED_TARGETS:
+        figure = _accuracy_against_weights_removed(cells.level_accuracy(found), cells.level_weights_removed(found),
+                                                   cells.network_order(target, fast))
     elif target == "fig6":
         figure = _fig6(found, results_dir, fast)
     else:
@@ -208,11 +221,8 @@ def _accuracy_against_sparsity(accuracy, order, target):
     """One panel per network: each method's test accuracy against the fraction removed.
 
     The x-axis is the fraction of weights kept on a log scale, reversed and
-    labelled with the fraction removed, so that 99 % and 99.8 % lie as far
-    apart as 50 % and 90 %.
+    labelled with the fraction removed (:func:`_removed_axis`).
     """
-    from matplotlib.ticker import NullLocator
-
     networks = [network for network in order if network in accuracy]
     figure, axes = _figure(len(networks))
     for ax, network in zip(axes, networks):
@@ -228,12 +238,7 @@ def _accuracy_against_sparsity(accuracy, order, target):
         if dense is not None:
             ax.axhline(dense.mean, linestyle="--", linewidth=1, color=COLOURS["dense"],
                        label=f"dense, before pruning ({dense.mean:.2f} %)")
-        ax.set_xscale("log")
-        ax.set_xticks([100 * (1 - level) for level in levels])
-        ax.set_xticklabels([f"{100 * level:g}" for level in levels])
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.invert_xaxis()
-        ax.set_xlabel("weights removed (%)")
+        _removed_axis(ax, levels)
         ax.set_ylabel("test accuracy (%)")
         ax.set_title(network, fontsize=10)
         ax.grid(True, alpha=0.3)
@@ -241,6 +246,59 @@ def _accuracy_against_sparsity(accuracy, order, target):
     what = "one step, no retraining" if target == "obs-oneshot" else "the study's iterative protocol"
     figure.suptitle(f"{target}: test accuracy against weights removed, {what} (mean ± std over runs)",
                     fontsize=10)
+    return figure
+
+
+def _removed_axis(ax, levels):
+    """The x-axis of weights removed: the % kept on a log scale, reversed, ticks at ``levels`` labelled removed.
+
+    So that 99 % and 99.8 % removed lie as far apart as 50 % and 90 %.
+    """
+    from matplotlib.ticker import NullLocator
+
+    ax.set_xscale("log")
+    ax.set_xticks([100 * (1 - level) for level in levels])
+    ax.set_xticklabels([f"{100 * level:g}" for level in levels])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.invert_xaxis()
+    ax.set_xlabel("weights removed (%)")
+
+
+# ---- structured pruning ----------------------------------------------------------------------
+
+def _accuracy_against_weights_removed(accuracy, removed, order):
+    """One panel per network: each method's test accuracy against the fraction of weights its runs removed.
+
+    Each point is a level of one method, at the mean over its runs of the
+    fraction of weights removed (``removed``, in %; its standard deviation
+    as a horizontal error bar where the runs differ, as the global Taylor
+    criterion's may), on the axis of :func:`_removed_axis` with ticks at the
+    levels.
+    """
+    networks = [network for network in order if network in accuracy]
+    figure, axes = _figure(len(networks))
+    for ax, network in zip(axes, networks):
+        by_cell, removed_by_cell = accuracy[network], removed[network]
+        levels = sorted({level for level, _ in by_cell if level > 0})
+        for method in structured.METHODS:
+            points = [(removed_by_cell[(level, method)], by_cell[(level, method)]) for level in levels
+                      if (level, method) in by_cell]
+            if points:
+                ax.errorbar([100 - r.mean for r, _ in points], [a.mean for _, a in points],
+                            xerr=[r.std or 0.0 for r, _ in points], yerr=[a.std or 0.0 for _, a in points],
+                            marker="s" if method == "magl2" else "o", markersize=3, capsize=2,
+                            linewidth=1.6 if method == "magl2" else 1, color=COLOURS[method], label=method)
+        dense = by_cell.get((0.0, "dense"))
+        if dense is not None:
+            ax.axhline(dense.mean, linestyle="--", linewidth=1, color=COLOURS["dense"],
+                       label=f"dense ({dense.mean:.2f} %)")
+        _removed_axis(ax, levels)
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(network, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    figure.suptitle("structured: test accuracy against the weights removed, whole units (neurons, filters) "
+                    "against single weights (magl2); mean ± std over runs", fontsize=10)
     return figure
 
 

@@ -9,11 +9,13 @@ sum of the two standard deviations.  Records are matched to a target by
 their run key without the seed (:mod:`.cells`), so only runs of the
 target's protocol (full, or ``--fast``) count.  The tables of the Han et
 al. targets are built by :mod:`.han_report`, those of the OBS targets (one
-per network) by :mod:`.obs_report`.
+per network) by :mod:`.obs_report`, those of ``structured`` (one per
+network, each entry with the fraction of weights removed beside) by
+:mod:`.structured_report`.
 """
 import statistics
 
-from . import cells, convnets, han, han_report, obs, obs_report, paper, targets
+from . import cells, convnets, han, han_report, obs, obs_report, paper, structured, structured_report, targets
 from .tables import Duration, Number, Spread, Table, percent, render_titled
 
 STUDY_METHODS = ("magl1", "magl2", "obd", "hashednet")
@@ -22,20 +24,22 @@ STUDY_METHODS = ("magl1", "magl2", "obd", "hashednet")
 def tables(records, target, fast=False):
     """``[(title, Table)]``: the tables of ``target`` from ``records`` (``{run_key: record}``).
 
-    One untitled table (:func:`table`), or for the OBS targets one per
-    network, titled with the network and its data.
+    One untitled table (:func:`table`), or for the OBS targets and
+    ``structured`` one per network, titled with the network and its data.
     """
     if target in obs.OBS_TARGETS:
         return obs_report.tables(cells.collect(records, target, fast), target, fast)
+    if target in structured.STRUCTURED_TARGETS:
+        return structured_report.tables(cells.collect(records, target, fast), fast)
     return [(None, table(records, target, fast))]
 
 
 def table(records, target, fast=False):
     """The :class:`pynncomp.reproduce.tables.Table` of ``target`` from ``records`` (``{run_key: record}``).
 
-    The OBS targets have one table per network: :func:`tables`.
+    The OBS targets and ``structured`` have one table per network: :func:`tables`.
     """
-    if target in obs.OBS_TARGETS:
+    if target in obs.OBS_TARGETS or target in structured.STRUCTURED_TARGETS:
         raise ValueError(f"{target} has one table per network: use pynncomp.reproduce.report.tables")
     found = cells.collect(records, target, fast)
     if target in han.HAN_TARGETS:
@@ -99,11 +103,13 @@ def timing(records, target, fast=False, jobs=2):
     sum over runs, and "at --jobs N" that total divided by N, the time the
     same runs take on N workers when nothing else shares the cores.  The
     Han et al. targets, all on MNIST, are split by network instead; the OBS
-    targets by network too, with the time of the pruning steps beside
-    (:func:`pynncomp.reproduce.obs_report.timing`).
+    targets and ``structured`` by network too, with the time of the pruning
+    steps beside (:func:`pynncomp.reproduce.obs_report.timing`).
     """
     if target in obs.OBS_TARGETS:
         return obs_report.timing(cells.collect(records, target, fast), target, fast, jobs)
+    if target in structured.STRUCTURED_TARGETS:
+        return structured_report.timing(cells.collect(records, target, fast), fast, jobs)
     by = "arch" if target in han.HAN_TARGETS else "dataset"
     groups = cells.wall_times(cells.collect(records, target, fast), by)
     header = ["network" if by == "arch" else "dataset", "method", "runs", "median per run", "total",

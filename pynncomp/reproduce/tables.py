@@ -2,7 +2,7 @@
 
 A :class:`Table` holds numbers, not text.  Each entry is a ``str`` (a
 label), ``None`` (an empty cell) or one of :class:`Number`,
-:class:`Spread`, :class:`Kept`, :class:`Duration`, which keep the number
+:class:`Spread`, :class:`SpreadAt`, :class:`Kept`, :class:`Duration`, which keep the number
 and say how it is printed; :func:`render` turns them into text only when
 the table is printed, so a figure or a test reads the same numbers as the
 table shows.
@@ -51,6 +51,17 @@ class Spread:
 
 
 @dataclasses.dataclass(frozen=True)
+class SpreadAt:
+    """A :class:`Spread` and where it was measured: "97.65 ± 0.11 (5) at 89.5 % removed".
+
+    ``SpreadAt(Spread(97.65, 0.11, 5), Number(89.5, ".1f", " % removed"))``.
+    """
+
+    spread: Spread
+    at: Number
+
+
+@dataclasses.dataclass(frozen=True)
 class Kept:
     """Weights kept of a total and the compression it makes: "21,776 kept (12.2×)"."""
 
@@ -90,11 +101,13 @@ def text(entry):
     if isinstance(entry, Spread):
         spread = f"{entry.mean:.2f} ± " + ("–" if entry.std is None else f"{entry.std:.2f}")
         return spread + ("" if entry.n is None else f" ({entry.n})") + entry.unit
+    if isinstance(entry, SpreadAt):
+        return f"{text(entry.spread)} at {text(entry.at)}"
     if isinstance(entry, Kept):
         return f"{entry.kept:,} kept ({entry.total / entry.kept:.{entry.digits}f}×)"
     if isinstance(entry, Duration):
         return duration(entry.seconds)
-    raise TypeError(f"a table entry must be None, a str, Number, Spread, Kept or Duration, got {entry!r}")
+    raise TypeError(f"a table entry must be None, a str, Number, Spread, SpreadAt, Kept or Duration, got {entry!r}")
 
 
 def render(table, fmt):

@@ -27,6 +27,9 @@ target          runs
 ``obs-oneshot``, ``obs-iterative``  Optimal Brain Surgeon (layer-wise)
                 against OBD and magnitude pruning, in one step without
                 retraining and on the study's timetable (:mod:`.obs`)
+``structured``  whole neurons (784-100-10) and conv filters (LeNet-5)
+                removed against MagL2, at 50 to 95 %, compared at the
+                fraction of weights removed (:mod:`.structured`)
 ==============  ===========================================================
 
 The study's other tables use the rows of Table 1: all 14 levels for 100
@@ -42,7 +45,7 @@ stands in for a full one.
 
 from .. import models
 from ..train import Protocol, canonical_hash, protocol_hash
-from . import convnets, han, obs
+from . import convnets, han, obs, structured
 from .paper import STUDY_DATASETS
 
 LEVELS_100 = (0.0, 0.5, 0.9, 0.95, 0.97, 0.98, 0.985, 0.988, 0.989, 0.99, 0.993, 0.995, 0.997, 0.998)
@@ -61,8 +64,8 @@ FIGURE_DATASETS = {"fig1": "mnist", "fig2": "mnist", "fig3": "mnist-rot", "fig4"
                    "fig5": "mnist-back-image"}
 FIG6 = {"methods": ("magl1", "magl2"), "hidden": 50, "sparsity": 0.96, "dataset": "mnist"}
 TARGETS = (tuple(TABLES) + tuple(FIGURE_DATASETS) + ("fig6", "convnets") + han.HAN_TARGETS
-           + obs.OBS_TARGETS)
-DEFAULT_RUNS = 5  # the OBS targets: obs.DEFAULT_RUNS
+           + obs.OBS_TARGETS + structured.STRUCTURED_TARGETS)
+DEFAULT_RUNS = 5  # the OBS and structured targets: obs.DEFAULT_RUNS, structured.DEFAULT_RUNS
 FAST_RUNS = 2
 
 # The study's protocol as pynncomp infers it (pynncomp.train.Protocol's
@@ -128,7 +131,7 @@ def datasets_of(target):
         return (FIGURE_DATASETS[target],)
     if target == "fig6" or target in han.HAN_TARGETS:
         return (FIG6["dataset"],)
-    if target in obs.OBS_TARGETS:
+    if target in obs.OBS_TARGETS or target in structured.STRUCTURED_TARGETS:
         return ("mnist",)
     return STUDY_DATASETS
 
@@ -140,9 +143,19 @@ def levels_of(target, fast=False):
         return None
     if target in obs.OBS_TARGETS:
         return obs.levels(target, fast)
+    if target in structured.STRUCTURED_TARGETS:
+        return structured.levels(fast)
     if target in TABLES and TABLES[target][1] == 30:
         return FAST_LEVELS_30 if fast else LEVELS_30
     return FAST_LEVELS if fast else LEVELS_100
+
+
+def _default_runs(target):
+    if target in obs.OBS_TARGETS:
+        return obs.DEFAULT_RUNS
+    if target in structured.STRUCTURED_TARGETS:
+        return structured.DEFAULT_RUNS
+    return DEFAULT_RUNS
 
 
 def grid(target, runs=None, fast=False, datasets=None, levels=None, extra_datasets=()):
@@ -153,7 +166,7 @@ def grid(target, runs=None, fast=False, datasets=None, levels=None, extra_datase
     target : one of :data:`TARGETS`
     runs : int >= 1 or None
         Independent runs (seeds 0..runs−1) per cell; default 5, 3 for the
-        OBS targets (2 with fast).
+        OBS and structured targets (2 with fast).
     fast : bool
         Fewer levels, fewer runs, a short timetable (:data:`FAST_PROTOCOL`).
     datasets : sequence of str or None
@@ -171,7 +184,7 @@ def grid(target, runs=None, fast=False, datasets=None, levels=None, extra_datase
     """
     check_target(target)
     if runs is None:
-        runs = FAST_RUNS if fast else obs.DEFAULT_RUNS if target in obs.OBS_TARGETS else DEFAULT_RUNS
+        runs = FAST_RUNS if fast else _default_runs(target)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be an integer >= 1, got {runs!r}")
     allowed_datasets = datasets_of(target) + ("synthetic-digits",)
@@ -195,6 +208,8 @@ def grid(target, runs=None, fast=False, datasets=None, levels=None, extra_datase
         levels = _check_subset("levels", [float(level) for level in levels], sorted(set(full) | set(default_levels)))
     if target in obs.OBS_TARGETS:
         return obs.grid(target, runs, fast, datasets, levels)
+    if target in structured.STRUCTURED_TARGETS:
+        return structured.grid(runs, fast, datasets, levels)
     if target in TABLES:
         method, hidden = TABLES[target]
         methods_ = (method,)
