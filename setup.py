@@ -26,6 +26,8 @@ setup(
     install_requires=["numpy>=1.22", "cffi>=1.15", "scipy>=1.8", "matplotlib>=3.5", "threadpoolctl>=3.1"],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],
+        # pynncomp reproduce --scheduler: a target's runs on a Dask cluster
+        "dask": ["dask[distributed]>=2023.1"],
         # the course's lessons as notebooks: jupytext opens the percent-format scripts in Jupyter
         "course": ["jupyterlab>=4", "jupytext>=1.14"],
     },

@@ -294,8 +294,13 @@ def _cmd_reproduce(args):
     for option, selection in (("--runs", {"runs": args.runs}), ("--datasets", {"datasets": datasets}),
                               ("--levels", {"levels": args.levels})):
         _naming_option(option, targets.grid, args.target, fast=args.fast, **selection)
+    if args.scheduler is not None:
+        from .reproduce import cluster
+
+        _naming_option("--scheduler", cluster.parse_scheduler, args.scheduler)
     done, failed = reproduce(args.target, args.results, runs=args.runs, jobs=args.jobs, fast=args.fast,
-                             datasets=datasets, levels=args.levels, data_options=data_options, dry_run=args.dry_run)
+                             datasets=datasets, levels=args.levels, data_options=data_options, dry_run=args.dry_run,
+                             scheduler=args.scheduler)
     print(f"{done} runs done now" + (f", {failed} failed (see above)" if failed else "")
           + f"; report: pynncomp report {args.results} --target {args.target}" + (" --fast" if args.fast else ""))
     return 1 if failed else 0
@@ -304,7 +309,7 @@ def _cmd_reproduce(args):
 def _cmd_report(args):
     from .reproduce.report import report
 
-    text, notes = report(args.results, args.target, args.format, args.fast, args.timings)
+    text, notes = report(args.results, args.target, args.format, args.fast, args.timings, args.against)
     for note in notes:
         print(f"pynncomp: warning: {note}", file=sys.stderr)
     print(text)
@@ -405,8 +410,13 @@ def build_parser():
     p_repro.add_argument("target", metavar="TARGET", help=target_help)
     p_repro.add_argument("--results", metavar="DIR", default="results",
                          help="folder of runs.jsonl (default ./results)")
-    p_repro.add_argument("--runs", type=int, help="independent runs per cell (default 5, 3 for the obs targets; 2 with --fast)")
+    p_repro.add_argument("--runs", type=int,
+                         help="independent runs per cell (default 5, 3 for the obs and structured targets; 2 with --fast)")
     p_repro.add_argument("--jobs", type=_positive_int, default=1, help="worker processes (default 1)")
+    p_repro.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on a Dask cluster instead: its scheduler's address (tcp://host:8786), or local[:N] "
+                              "for a local cluster of N worker processes (default N: the cores); needs "
+                              "pip install \"pynncomp[dask]\"")
     p_repro.add_argument("--fast", action="store_true",
                          help="a reduced version (fewer levels and runs, a short timetable), for tests and CI")
     p_repro.add_argument("--datasets", metavar="D1,D2", help="a subset of the target's data sets")
@@ -426,6 +436,9 @@ def build_parser():
     p_report.add_argument("--fast", action="store_true", help="the runs of reproduce --fast")
     p_report.add_argument("--timings", action="store_true",
                           help="the wall time of the target's runs instead (per run, in total, at --jobs 2)")
+    p_report.add_argument("--against", metavar="OTHER_DIR",
+                          help="compare with the runs of the target in OTHER_DIR, cell by cell (accuracy, "
+                               "difference, within 2 combined std, wall time)")
     p_report.set_defaults(run=_cmd_report)
 
     p_plot = commands.add_parser("plot", help="a target's figure from DIR/runs.jsonl")

@@ -408,3 +408,34 @@ def test_a_record_the_readers_cannot_use_is_refused_with_its_line(tmp_path, line
     with pytest.raises(runlog.RunLogError) as caught:
         runlog.read_runs(path)
     assert message in str(caught.value) and "line 1" in str(caught.value)
+
+
+def _records_of(target, levels, accuracies, wall_s):
+    """Records of ``target`` on mnist at ``levels``: seed i of each cell gets ``accuracies[i]`` (fractions)."""
+    out = {}
+    for spec in targets.grid(target, runs=len(accuracies), datasets=["mnist"], levels=levels):
+        key = targets.run_key(spec)
+        out[key] = {"run_key": key, "test_accuracy": accuracies[spec["seed"]], "wall_s": wall_s}
+    return out
+
+
+def test_two_folders_compared_cell_by_cell_within_two_combined_std():
+    """|mean_a − mean_b| <= 2 sqrt(s_a² + s_b²): here s = 0.1 points on both sides, so the bound is 0.283."""
+    from pynncomp.reproduce.report import comparison
+
+    ours = _records_of("table1", [0.9, 0.99], [0.979, 0.980, 0.981], 20.0)
+    theirs = _records_of("table1", [0.9], [0.9815, 0.9825, 0.9835], 40.0)  # 0.25 points above: agrees
+    theirs.update(_records_of("table1", [0.99], [0.9830, 0.9840, 0.9850], 40.0))  # 0.40 above: does not
+    table = comparison(ours, theirs, "table1", labels=("new", "old"))
+    assert table.header[4:8] == ["new", "old", "difference", "within 2σ"]
+    (first, second, total) = table.rows
+    assert [first[3].value, first[7], second[3].value, second[7]] == [90.0, "yes", 99.0, "no"]
+    assert first[6].value == pytest.approx(-0.25) and second[6].value == pytest.approx(-0.40)
+    assert (first[8].value, first[9].value) == (20.0, 40.0)
+    assert total[7] == "1 of 2"
+    with pytest.raises(ValueError, match="no cell of table1 in common"):
+        comparison(ours, _records_of("table1", [0.5], [0.97, 0.98], 1.0), "table1")
+
+
+def test_report_against_refuses_timings_too(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path), "--target", "table1", "--against", str(tmp_path), "--timings"]) == 2

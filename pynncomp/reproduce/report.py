@@ -15,6 +15,7 @@ network, each entry with the fraction of weights removed beside) by
 """
 import statistics
 
+from .. import models
 from . import cells, convnets, han, han_report, obs, obs_report, paper, structured, structured_report, targets
 from .tables import Duration, Number, Spread, Table, percent, render_titled
 
@@ -126,7 +127,58 @@ def _timing_row(where, method, times, jobs):
             Duration(sum(times)), Duration(sum(times) / jobs)]
 
 
-def report(results_dir, target, fmt="md", fast=False, timings=False):
+def comparison(records, other, target, fast=False, labels=("ours", "other")):
+    """Two sets of runs of one target, cell by cell: test accuracy, difference, agreement, wall time.
+
+    For the cells that have runs in both: each side's test accuracy (mean
+    ± std (runs), in %), the difference of the means, whether it is at most
+    twice the combined standard deviation
+
+    .. math:: |\\bar a - \\bar b| \\le 2 \\sqrt{s_a^2 + s_b^2}
+
+    ("n/a" where a side has a single run), and each side's median wall time
+    per run.  Used to check that a new training path (or machine, or
+    version) reproduces committed runs within noise.
+
+    Parameters
+    ----------
+    records, other : dict ``{run_key: record}``
+    target : one of :data:`pynncomp.reproduce.targets.TARGETS`
+    fast : bool
+    labels : (str, str)
+        The column names of the two sides.
+
+    Returns
+    -------
+    Table
+        Its last row counts the cells that agree.
+    """
+    ours, theirs = cells.collect(records, target, fast), cells.collect(other, target, fast)
+    header = ["method", "dataset", "network", "removed", labels[0], labels[1], "difference", "within 2σ",
+              f"median s ({labels[0]})", f"median s ({labels[1]})"]
+    rows, agree, compared = [], 0, 0
+    for key in ours:
+        if key not in theirs:
+            continue
+        spec = ours[key].spec
+        a, b = cells.accuracy(ours[key].records), cells.accuracy(theirs[key].records)
+        within = None
+        if a.std is not None and b.std is not None:
+            within = abs(a.mean - b.mean) <= 2 * (a.std ** 2 + b.std ** 2) ** 0.5
+            compared += 1
+            agree += within
+        rows.append([spec["method"], spec["dataset"], models.describe(spec["arch"], spec.get("hidden")),
+                     percent(spec["sparsity"]), Spread.of(a), Spread.of(b), Number(a.mean - b.mean, "+.2f"),
+                     "n/a" if within is None else ("yes" if within else "no"),
+                     Number(statistics.median(r["wall_s"] for r in ours[key].records), ".1f"),
+                     Number(statistics.median(r["wall_s"] for r in theirs[key].records), ".1f")])
+    if not rows:
+        raise ValueError(f"the two folders have no cell of {target} in common")
+    rows.append(["cells within 2σ", "", "", "", "", "", "", f"{agree} of {compared}", "", ""])
+    return Table(header, rows)
+
+
+def report(results_dir, target, fmt="md", fast=False, timings=False, against=None):
     """The formatted table(s) of ``target`` from ``results_dir/runs.jsonl``, and the file's notes.
 
     Parameters
@@ -139,6 +191,9 @@ def report(results_dir, target, fmt="md", fast=False, timings=False):
         The runs of ``pynncomp reproduce --fast``.
     timings : bool
         The wall times of its runs (:func:`timing`) instead.
+    against : path or None
+        Another results folder: the two compared cell by cell
+        (:func:`comparison`) instead.
 
     Returns
     -------
@@ -157,5 +212,12 @@ def report(results_dir, target, fmt="md", fast=False, timings=False):
                                                    (" --timings", timings)) if given)
     records, notes = cells.read(results_dir, target, fast,
                                 command=lambda folder: f"pynncomp report {folder} --target {target}{options}")
+    if against is not None:
+        if timings:
+            raise ValueError("give --timings or --against, not both (--against prints the wall times too)")
+        other, other_notes = cells.read(against, target, fast, command=lambda folder: (
+            f"pynncomp report {results_dir} --target {target}{options} --against {folder}"))
+        table = comparison(records, other, target, fast, labels=(str(results_dir), str(against)))
+        return render_titled([(None, table)], fmt), notes + other_notes
     found = [(None, timing(records, target, fast))] if timings else tables(records, target, fast)
     return render_titled(found, fmt), notes

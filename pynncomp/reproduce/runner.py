@@ -17,6 +17,9 @@ pruning steps (MagL2, OBD, OBS, L-OBS), share their first
 ``pretrain_epochs`` epochs, so these are trained about once per seed and
 worker instead of once per run (exactly the same numbers; see
 ``pretrained`` in :func:`pynncomp.experiment.run`).
+
+With ``scheduler`` the runs go to a Dask cluster instead (:mod:`.cluster`),
+with the same log, resume, progress and worker start-up.
 """
 import concurrent.futures
 import concurrent.futures.process
@@ -25,6 +28,8 @@ import functools
 import multiprocessing
 import os
 import pathlib
+import tempfile
+import threading
 import time
 
 from .. import data, experiment, io, models
@@ -36,6 +41,8 @@ from .tables import duration
 
 
 DRY_RUN_SHOWN = 20  # run keys listed by a dry run
+# A run's own errors (missing or corrupt data, a diverged training): reported, the other runs go on.
+RUN_ERRORS = (ValueError, FloatingPointError, OSError)
 
 
 class WorkerDied(OSError):
@@ -99,8 +106,12 @@ def trained_twin(spec, results_dir):
         return None
 
 
-def execute(spec, data_options, results_dir):
-    """Train the run ``spec`` and return its record (with ``run_key``); runs in a worker."""
+def execute(spec, data_options, results_dir, models_dir=None):
+    """Train the run ``spec`` and return its record (with ``run_key``); runs in a worker.
+
+    A model the spec keeps is saved under ``models_dir`` (default
+    ``results_dir``) as ``models/NAME.npz``, the record's ``model_file``.
+    """
     key = targets.run_key(spec)
     started = time.perf_counter()
     if spec["method"] == "conv":
@@ -125,7 +136,7 @@ def execute(spec, data_options, results_dir):
             # this run's own time (load + measure); the training's is in the twin's record
             record["wall_s"] = time.perf_counter() - started
         if spec.get("save_model"):
-            path = pathlib.Path(results_dir) / "models" / f"{key.replace('/', '_')}.npz"
+            path = pathlib.Path(models_dir or results_dir) / "models" / f"{key.replace('/', '_')}.npz"
             # the data it was trained on: pynncomp evaluate measures it on the same
             metadata = {"run_key": key, "data": record["config"]["data"]}
             record["file_bytes"] = io.save_model(path, model, metadata=metadata)
@@ -136,7 +147,7 @@ def execute(spec, data_options, results_dir):
 
 
 def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=None, levels=None,
-              data_options=None, say=None, dry_run=False):
+              data_options=None, say=None, dry_run=False, scheduler=None):
     """Run every missing run of ``target``; returns (number run now, number failed).
 
     Parameters
@@ -155,9 +166,22 @@ def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=No
     dry_run : bool
         Only say how many runs are done and which are still to do; nothing
         is trained, locked or written.
+    scheduler : None or str
+        ``"local"``, ``"local:N"`` or a Dask scheduler's address: the runs
+        go to that Dask cluster (:mod:`.cluster`; needs the ``dask``
+        extra), with ``jobs`` left at 1.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
+    if scheduler is not None:
+        from . import cluster  # Dask itself is imported only when the runs go to it
+
+        scheduler = cluster.parse_scheduler(scheduler)
+        if jobs != 1:
+            raise ValueError(f"jobs (--jobs) is for the local runner: with a scheduler the cluster's workers run "
+                             f"the runs (local:N starts N of them), got jobs={jobs}")
+        if not dry_run:
+            cluster.require_dask()
     if say is None:
         # flushed at once: progress must show up in a log file as it happens
         say = functools.partial(print, flush=True)
@@ -170,7 +194,7 @@ def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=No
     results_dir = pathlib.Path(results_dir)
     log_path = results_dir / runlog.FILE_NAME
     if dry_run:
-        todo, _ = _plan(target, specs, log_path, say, jobs=1)
+        todo, _ = _plan(target, specs, log_path, say, jobs=1, scheduler=scheduler)
         for key in list(todo)[:DRY_RUN_SHOWN]:
             say(f"  to do: {key}")
         if len(todo) > DRY_RUN_SHOWN:
@@ -179,14 +203,14 @@ def reproduce(target, results_dir, *, runs=None, jobs=1, fast=False, datasets=No
     # The lock comes before the reading: a second writer that started in
     # between would otherwise redo the runs the first one records.
     with runlog.exclusive(results_dir):
-        todo, already = _plan(target, specs, log_path, say, jobs)
+        todo, already = _plan(target, specs, log_path, say, jobs, scheduler)
         if not todo:
             return 0, 0
         with runlog.open_for_append(log_path) as stream:
-            return _run_all(todo, len(specs), already, jobs, data_options, results_dir, stream, say)
+            return _run_all(todo, len(specs), already, jobs, data_options, results_dir, stream, say, scheduler)
 
 
-def _plan(target, specs, log_path, say, jobs):
+def _plan(target, specs, log_path, say, jobs, scheduler=None):
     """The runs of ``specs`` not yet in ``log_path`` (``{key: spec}``), and how many are; said as it is."""
     done, _, notes = runlog.read_runs(log_path)
     for note in notes:
@@ -194,17 +218,18 @@ def _plan(target, specs, log_path, say, jobs):
     keys = [targets.run_key(spec) for spec in specs]
     todo = {key: spec for key, spec in zip(keys, specs) if key not in done}
     already = sum(key in done for key in keys)
-    say(f"{target}: {len(specs)} runs, {already} already in {log_path}, {len(todo)} to do"
-        + (f" on {jobs} workers" if jobs > 1 and todo else ""))
+    where = f" on {scheduler.describe()}" if scheduler is not None else f" on {jobs} workers" if jobs > 1 else ""
+    say(f"{target}: {len(specs)} runs, {already} already in {log_path}, {len(todo)} to do" + (where if todo else ""))
     return todo, already
 
 
-def _run_all(todo, n_specs, already, jobs, data_options, results_dir, stream, say):
+def _run_all(todo, n_specs, already, jobs, data_options, results_dir, stream, say, scheduler=None):
     """Run ``todo`` (``{key: spec}``), appending each record to ``stream`` as it finishes; (done, failed)."""
     timer = time.perf_counter()
     finished = failed = 0
 
-    def record_done(key, record=None, error=None):
+    def record_done(key, record=None, error=None, where=""):
+        """Append ``record``, or report ``error`` (an exception or its text) and ``where`` it happened."""
         nonlocal finished, failed
         finished += 1
         elapsed = time.perf_counter() - timer
@@ -214,14 +239,23 @@ def _run_all(todo, n_specs, already, jobs, data_options, results_dir, stream, sa
             what = f"test {100 * record['test_accuracy']:.2f} % ({record['wall_s']:.0f} s)"
         else:
             failed += 1
-            what = f"FAILED: {type(error).__name__}: {error}"
+            what = f"FAILED{where}: " + (error if isinstance(error, str) else f"{type(error).__name__}: {error}")
         say(f"[{already + finished}/{n_specs}] {key}: {what}; elapsed {duration(elapsed)}, ETA {duration(eta)}")
 
-    if jobs == 1:
+    if scheduler is not None:
+        from . import cluster
+
+        # a LocalCluster's workers share this machine's cores; another worker shares its own among its threads
+        blas_threads = None if scheduler.address else worker_blas_threads(scheduler.local_workers)
+        results_dir = pathlib.Path(results_dir).resolve()  # the workers' working folders are not this one
+        task = functools.partial(dask_task, data_options=data_options, results_dir=str(results_dir),
+                                 blas_threads=blas_threads)
+        cluster.run(todo, scheduler, task, results_dir, record_done, say)
+    elif jobs == 1:
         for key, spec in todo.items():
             try:
                 record = execute(spec, data_options, results_dir)
-            except (ValueError, FloatingPointError, OSError) as error:
+            except RUN_ERRORS as error:
                 record_done(key, error=error)
                 continue
             record_done(key, record)
@@ -262,9 +296,42 @@ def _run_parallel(unique, jobs, data_options, results_dir, record_done):
                         "with it; every run finished before is saved: start the same command again to "
                         "go on"
                     ) from None
-                if error is not None and not isinstance(error, (ValueError, FloatingPointError, OSError)):
+                if error is not None and not isinstance(error, RUN_ERRORS):
                     raise error
                 record_done(futures[future], None if error else future.result(), error)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+_DASK_WORKER_STARTED = []
+_DASK_WORKER_START = threading.Lock()
+
+
+def dask_task(spec, data_options, results_dir, blas_threads):
+    """One run as a task on a Dask worker (:mod:`.cluster`): ``{"record", "models", "worker"}``.
+
+    Before its first run the worker process is set up as a local worker is
+    (:func:`start_worker`), its BLAS on ``blas_threads`` threads (None: its
+    cores shared among its Dask threads).  A model the run keeps is saved
+    in a scratch folder and returned as ``models``, ``{model_file: bytes}``,
+    for the client to write.  A run's own error (:data:`RUN_ERRORS`) is
+    returned as ``{"error": text, "worker": address}`` rather than raised,
+    so that Dask does not try again what would fail again.
+    """
+    from distributed import get_worker
+
+    worker = get_worker()
+    with _DASK_WORKER_START:
+        if not _DASK_WORKER_STARTED:
+            start_worker(blas_threads or worker_blas_threads(worker.state.nthreads))
+            _DASK_WORKER_STARTED.append(True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="pynncomp-models-") as scratch:
+            record = execute(spec, data_options, results_dir, models_dir=scratch)
+            models = {}
+            if record.get("model_file"):
+                models[record["model_file"]] = (pathlib.Path(scratch) / record["model_file"]).read_bytes()
+    except RUN_ERRORS as error:
+        return {"error": f"{type(error).__name__}: {error}", "worker": worker.address}
+    return {"record": record, "models": models, "worker": worker.address}
