@@ -162,7 +162,7 @@ def test_entries_are_printed_only_when_rendered():
     assert text(Spread(96.99, 0.18)) == "96.99 ± 0.18"
     with pytest.raises(ValueError, match=r"format must be one of \('md', 'csv', 'tex'\), got 'html'"):
         render(table, "html")
-    with pytest.raises(TypeError, match="a table entry must be None, a str, Number, Spread, Kept or Duration, got 0.5"):
+    with pytest.raises(TypeError, match="a table entry must be None, a str, Number, Spread, SpreadAt, Kept or Duration, got 0.5"):
         text(0.5)
 
 
