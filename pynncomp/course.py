@@ -22,7 +22,9 @@ many times over (docs/performance.md#blas-threads).
 """
 import os
 import pathlib
+import statistics
 import sys
+import time
 
 from . import data
 from ._threads import limit_blas_threads
@@ -123,4 +125,36 @@ def save_figure(figure, lesson, name):
 
 
 __all__ = ["FAST_ENV", "OUT_ENV", "fast", "scaled", "load_data", "subset", "interactive", "output_dir",
-           "save_figure"]
+           "save_figure", "median_seconds"]
+
+
+def median_seconds(candidates, repeat, sample_seconds=0.002, clock=time.perf_counter):
+    """``{name: median seconds per call}`` of each zero-argument callable in ``candidates``.
+
+    Each candidate is called once to warm up, then timed in ``repeat``
+    interleaved rounds (the order rotates by one each round, so slow phases
+    of the machine hit all alike); a sample is a loop of as many calls as
+    fill about ``sample_seconds`` on ``clock``, divided by the number of
+    calls.  ``clock`` is ``time.perf_counter`` (wall time) or
+    ``time.process_time`` (this process's CPU time, which leaves out the
+    time other programs hold the cores; valid for one-threaded code).
+    """
+    loops = {}
+    for name, call in candidates.items():
+        call()  # warm-up
+        start, n = clock(), 0
+        while clock() - start < sample_seconds / 4:
+            call()
+            n += 1
+        loops[name] = max(1, 4 * n)
+    samples = {name: [] for name in candidates}
+    names = list(candidates)
+    for round_index in range(repeat):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            call, n = candidates[name], loops[name]
+            start = clock()
+            for _ in range(n):
+                call()
+            samples[name].append((clock() - start) / n)
+    return {name: statistics.median(values) for name, values in samples.items()}

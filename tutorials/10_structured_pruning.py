@@ -393,26 +393,8 @@ BATCHES = (1, 256)
 
 
 def median_seconds(candidates):
-    """``{name: median wall seconds per call}``: interleaved rounds, each sample a loop of calls."""
-    loops = {}
-    for name, call in candidates.items():
-        call()  # warm-up
-        start, n = time.perf_counter(), 0
-        while time.perf_counter() - start < SAMPLE_SECONDS / 4:
-            call()
-            n += 1
-        loops[name] = max(1, 4 * n)
-    samples = {name: [] for name in candidates}
-    names = list(candidates)
-    for round_index in range(REPEAT):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            call, n = candidates[name], loops[name]
-            start = time.perf_counter()
-            for _ in range(n):
-                call()
-            samples[name].append((time.perf_counter() - start) / n)
-    return {name: float(np.median(values)) for name, values in samples.items()}
+    """``{name: median seconds per call}``: interleaved rounds of loops of calls (``course.median_seconds``)."""
+    return course.median_seconds(candidates, REPEAT, SAMPLE_SECONDS, clock=time.perf_counter)
 
 
 def as_sparse(model):

@@ -113,13 +113,24 @@ def grid(target, runs, fast, datasets, levels_):
             for seed in range(runs):
                 for level in levels_:
                     for method in ("dense",) if level == 0 else METHODS:
-                        spec = {"method": method, "dataset": dataset, "arch": network.arch,
-                                "hidden": None if network.hidden is None else list(network.hidden),
-                                "sparsity": level, "seed": seed, "protocol": network.protocol.to_dict(),
-                                "save_model": False, "split": network.split if dataset == "mnist" else "paper"}
-                        spec.update(subset)
-                        specs.append(spec)
+                        specs.append(run_spec(method, dataset, network, level, seed, subset))
     return specs
+
+
+def run_spec(method, dataset, network, level, seed, subset):
+    """The spec of one run of ``method`` on ``network`` (its arch, hidden sizes, split and protocol).
+
+    ``network`` has ``arch``, ``hidden``, ``split`` and ``protocol`` (a
+    :class:`Network`, or the structured target's); synthetic-digits has one
+    split only, so its runs take the study's.  ``subset`` adds the
+    ``--fast`` image counts (or nothing).
+    """
+    spec = {"method": method, "dataset": dataset, "arch": network.arch,
+            "hidden": None if network.hidden is None else list(network.hidden),
+            "sparsity": level, "seed": seed, "protocol": network.protocol.to_dict(),
+            "save_model": False, "split": network.split if dataset == "mnist" else "paper"}
+    spec.update(subset)
+    return spec
 
 
 # the LeNets by the names their papers give them; an mlp by its sizes (784-100-10)
@@ -135,4 +146,4 @@ def network_of(spec):
 
 
 __all__ = ["OBS_TARGETS", "METHODS", "ONESHOT_LEVELS", "ITERATIVE_LEVELS", "DEFAULT_RUNS", "PRETRAIN_EPOCHS", "ONESHOT_PROTOCOL",
-           "Network", "levels", "networks", "grid", "network_of"]
+           "Network", "levels", "networks", "grid", "run_spec", "network_of"]

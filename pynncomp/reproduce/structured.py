@@ -147,12 +147,7 @@ def grid(runs, fast, datasets, levels_):
             for seed in range(runs):
                 for level in levels_:
                     for method in ("dense",) if level == 0 else ("magl2",) + network.criteria:
-                        spec = {"method": method, "dataset": dataset, "arch": network.arch,
-                                "hidden": None if network.hidden is None else list(network.hidden),
-                                "sparsity": level, "seed": seed, "protocol": network.protocol.to_dict(),
-                                "save_model": False, "split": network.split if dataset == "mnist" else "paper"}
-                        spec.update(subset)
-                        specs.append(spec)
+                        specs.append(obs.run_spec(method, dataset, network, level, seed, subset))
     return specs
 
 
