@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Time loading MNIST from ``$PYNNCOMP_DATA`` (target: well under 1 s).
 
-    PYNNCOMP_DATA=../shared/data python benchmarks/bench_data.py [--repeat 7]
+    PYNNCOMP_DATA=/path/to/data python benchmarks/bench_data.py [--repeat 7]
 
 What is timed
 -------------
@@ -95,7 +95,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=7, help="samples per measurement (default 7)")
     args = parser.parse_args(argv)
     if not os.environ.get(sources.DATA_ENV):
-        sys.exit(f"set {sources.DATA_ENV} to a directory holding mnist/*.gz (e.g. ../shared/data)")
+        sys.exit(f"set {sources.DATA_ENV} to a directory holding mnist/*.gz")
 
     load_avg = os.getloadavg()[0]
     print(f"MNIST from {os.environ[sources.DATA_ENV]}; {os.cpu_count()} CPUs, load average {load_avg:.2f}; "
